@@ -1,0 +1,817 @@
+//! Criteria expressions over spec attributes, compiled once at load time.
+//!
+//! Syntax: `and`, `or`, `not`, parentheses; comparisons `attr = v`, `attr != v`,
+//! `attr < n`, `<=` (or `≤`), `>`, `>=` (or `≥`), `attr in [a, b]`,
+//! `attr not in [a, b]`, `attr present`. Evaluation is three-valued (Kleene):
+//! a criterion on a fact the spec lacks is *unknown*, unless the vocabulary says
+//! that absence means "none of the values".
+
+use std::fmt::Write as _;
+
+use crate::vocabulary::{Absence, AttrId, AttrKind, Facts, Value, Vocabulary, format_number};
+
+/// Three-valued truth.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Truth {
+    True,
+    False,
+    Unknown,
+}
+
+impl Truth {
+    fn not(self) -> Self {
+        match self {
+            Truth::True => Truth::False,
+            Truth::False => Truth::True,
+            Truth::Unknown => Truth::Unknown,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CmpOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl CmpOp {
+    fn symbol(self) -> &'static str {
+        match self {
+            CmpOp::Eq => "=",
+            CmpOp::Ne => "!=",
+            CmpOp::Lt => "<",
+            CmpOp::Le => "<=",
+            CmpOp::Gt => ">",
+            CmpOp::Ge => ">=",
+        }
+    }
+
+    fn holds(self, a: f64, b: f64) -> bool {
+        match self {
+            CmpOp::Eq => a == b,
+            CmpOp::Ne => a != b,
+            CmpOp::Lt => a < b,
+            CmpOp::Le => a <= b,
+            CmpOp::Gt => a > b,
+            CmpOp::Ge => a >= b,
+        }
+    }
+}
+
+/// A compiled criterion.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Criterion {
+    All(Vec<Criterion>),
+    Any(Vec<Criterion>),
+    Not(Box<Criterion>),
+    Number {
+        attr: AttrId,
+        op: CmpOp,
+        value: f64,
+    },
+    /// `attr in set` (or `not in` when negated); the set is a bitmask of value indexes.
+    Category {
+        attr: AttrId,
+        set: u64,
+        negated: bool,
+    },
+    Flag {
+        attr: AttrId,
+        value: bool,
+    },
+    Present {
+        attr: AttrId,
+    },
+}
+
+/// Why a criterion came out as it did: the comparisons that held, or the facts it lacked.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Explanation {
+    pub because: Vec<String>,
+    pub missing: Vec<AttrId>,
+}
+
+impl Criterion {
+    /// Compiles an expression against the vocabulary.
+    pub fn compile(text: &str, vocab: &Vocabulary) -> Result<Self, String> {
+        let tokens = tokenize(text)?;
+        let mut p = Parser {
+            tokens,
+            pos: 0,
+            vocab,
+        };
+        let c = p.or()?;
+        if p.pos != p.tokens.len() {
+            return Err(format!("unexpected `{}`", p.tokens[p.pos]));
+        }
+        Ok(c)
+    }
+
+    /// Evaluates without explaining (the hot path).
+    pub fn eval(&self, facts: &Facts, vocab: &Vocabulary) -> Truth {
+        match self {
+            Criterion::All(cs) => {
+                let mut out = Truth::True;
+                for c in cs {
+                    match c.eval(facts, vocab) {
+                        Truth::False => return Truth::False,
+                        Truth::Unknown => out = Truth::Unknown,
+                        Truth::True => {}
+                    }
+                }
+                out
+            }
+            Criterion::Any(cs) => {
+                let mut out = Truth::False;
+                for c in cs {
+                    match c.eval(facts, vocab) {
+                        Truth::True => return Truth::True,
+                        Truth::Unknown => out = Truth::Unknown,
+                        Truth::False => {}
+                    }
+                }
+                out
+            }
+            Criterion::Not(c) => c.eval(facts, vocab).not(),
+            leaf => leaf.leaf(facts, vocab),
+        }
+    }
+
+    /// Evaluates and explains: `because` lines for what held, `missing` facts when unknown.
+    pub fn explain(&self, facts: &Facts, vocab: &Vocabulary, out: &mut Explanation) -> Truth {
+        match self {
+            Criterion::All(cs) | Criterion::Any(cs) => {
+                let is_all = matches!(self, Criterion::All(_));
+                let (decisive, neutral) = if is_all {
+                    (Truth::False, Truth::True)
+                } else {
+                    (Truth::True, Truth::False)
+                };
+                let mut parts: Vec<(Truth, Explanation)> = Vec::with_capacity(cs.len());
+                for c in cs {
+                    let mut e = Explanation::default();
+                    let t = c.explain(facts, vocab, &mut e);
+                    parts.push((t, e));
+                }
+                let result = if parts.iter().any(|(t, _)| *t == decisive) {
+                    decisive
+                } else if parts.iter().any(|(t, _)| *t == Truth::Unknown) {
+                    Truth::Unknown
+                } else {
+                    neutral
+                };
+                for (t, e) in parts {
+                    if t == result {
+                        out.because.extend(e.because);
+                        out.missing.extend(e.missing);
+                    }
+                }
+                result
+            }
+            Criterion::Not(c) => {
+                let mut inner = Explanation::default();
+                let t = c.explain(facts, vocab, &mut inner).not();
+                match t {
+                    Truth::True => out
+                        .because
+                        .push(format!("not ({})", c.render(vocab, facts))),
+                    Truth::Unknown => out.missing.extend(inner.missing),
+                    Truth::False => {}
+                }
+                t
+            }
+            leaf => {
+                let t = leaf.leaf(facts, vocab);
+                match t {
+                    Truth::True => out.because.push(leaf.render(vocab, facts)),
+                    Truth::Unknown => out.missing.extend(leaf.missing_facts(vocab)),
+                    Truth::False => {}
+                }
+                t
+            }
+        }
+    }
+
+    fn leaf(&self, facts: &Facts, vocab: &Vocabulary) -> Truth {
+        let attr = match self {
+            Criterion::Number { attr, .. }
+            | Criterion::Category { attr, .. }
+            | Criterion::Flag { attr, .. }
+            | Criterion::Present { attr } => *attr,
+            _ => unreachable!("leaf() is only called on leaves"),
+        };
+        let value = facts.get(attr);
+        if let Criterion::Present { .. } = self {
+            return if value.is_some() {
+                Truth::True
+            } else {
+                Truth::False
+            };
+        }
+        let Some(value) = value else {
+            return match vocab.def(attr).absent {
+                Absence::Unknown => Truth::Unknown,
+                // "None of the values": only a negated test holds.
+                Absence::None => match self {
+                    Criterion::Category { negated: true, .. } => Truth::True,
+                    Criterion::Flag { value: false, .. } => Truth::True,
+                    _ => Truth::False,
+                },
+            };
+        };
+        let holds = match (self, value) {
+            (Criterion::Number { op, value: v, .. }, Value::Number(x)) => op.holds(x, *v),
+            (Criterion::Category { set, negated, .. }, Value::Category(i)) => {
+                (set >> i) & 1 == 1 && !negated || (set >> i) & 1 == 0 && *negated
+            }
+            (Criterion::Flag { value: v, .. }, Value::Flag(b)) => b == *v,
+            // Facts are typed by the same vocabulary: a mismatch cannot hold.
+            _ => false,
+        };
+        if holds { Truth::True } else { Truth::False }
+    }
+
+    fn missing_facts(&self, vocab: &Vocabulary) -> Vec<AttrId> {
+        let attr = match self {
+            Criterion::Number { attr, .. }
+            | Criterion::Category { attr, .. }
+            | Criterion::Flag { attr, .. } => *attr,
+            _ => return Vec::new(),
+        };
+        if vocab.def(attr).derived {
+            // Name the facts the derived attribute is computed from.
+            ["wavelength_nm", "numerical_aperture"]
+                .iter()
+                .filter_map(|n| vocab.id(n))
+                .collect()
+        } else {
+            vec![attr]
+        }
+    }
+
+    /// The criterion with the spec's actual values, e.g. `tpp 4992 >= 4800`.
+    fn render(&self, vocab: &Vocabulary, facts: &Facts) -> String {
+        let mut s = String::new();
+        match self {
+            Criterion::All(cs) | Criterion::Any(cs) => {
+                let joiner = if matches!(self, Criterion::All(_)) {
+                    " and "
+                } else {
+                    " or "
+                };
+                let parts: Vec<String> = cs.iter().map(|c| c.render(vocab, facts)).collect();
+                let _ = write!(s, "({})", parts.join(joiner));
+            }
+            Criterion::Not(c) => {
+                let _ = write!(s, "not ({})", c.render(vocab, facts));
+            }
+            Criterion::Number { attr, op, value } => {
+                let def = vocab.def(*attr);
+                let _ = write!(
+                    s,
+                    "{} {} {} {}",
+                    def.name,
+                    vocab.render(*attr, facts.get(*attr)),
+                    op.symbol(),
+                    format_number(*value)
+                );
+            }
+            Criterion::Category { attr, set, negated } => {
+                let def = vocab.def(*attr);
+                let values: Vec<&str> = (0..def.values.len())
+                    .filter(|i| (set >> i) & 1 == 1)
+                    .map(|i| def.values[i].as_str())
+                    .collect();
+                let actual = vocab.render(*attr, facts.get(*attr));
+                let _ = match (values.as_slice(), negated) {
+                    ([one], false) if actual == *one => write!(s, "{} = {one}", def.name),
+                    ([one], true) => write!(s, "{} {actual} != {one}", def.name),
+                    (_, false) => write!(s, "{} {actual} in [{}]", def.name, values.join(", ")),
+                    (_, true) => write!(s, "{} {actual} not in [{}]", def.name, values.join(", ")),
+                };
+            }
+            Criterion::Flag { attr, value } => {
+                let _ = write!(s, "{} = {value}", vocab.def(*attr).name);
+            }
+            Criterion::Present { attr } => {
+                let _ = write!(s, "{} present", vocab.def(*attr).name);
+            }
+        }
+        s
+    }
+
+    /// Values of `attr` this criterion requires when it is a top-level conjunct
+    /// (`kind = equipment and …`), as a bitmask; `None` when it does not constrain `attr`.
+    pub fn required_values(&self, attr: AttrId) -> Option<u64> {
+        match self {
+            Criterion::Category {
+                attr: a,
+                set,
+                negated: false,
+            } if *a == attr => Some(*set),
+            Criterion::All(cs) => cs
+                .iter()
+                .filter_map(|c| c.required_values(attr))
+                .reduce(|a, b| a & b),
+            Criterion::Any(cs) => {
+                let sets: Option<Vec<u64>> = cs.iter().map(|c| c.required_values(attr)).collect();
+                sets.map(|s| s.into_iter().fold(0, |a, b| a | b))
+            }
+            _ => None,
+        }
+    }
+
+    /// Every attribute the criterion reads.
+    pub fn attributes(&self, out: &mut Vec<AttrId>) {
+        match self {
+            Criterion::All(cs) | Criterion::Any(cs) => cs.iter().for_each(|c| c.attributes(out)),
+            Criterion::Not(c) => c.attributes(out),
+            Criterion::Number { attr, .. }
+            | Criterion::Category { attr, .. }
+            | Criterion::Flag { attr, .. }
+            | Criterion::Present { attr } => out.push(*attr),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Token {
+    Ident(String),
+    Number(f64),
+    Op(CmpOp),
+    LParen,
+    RParen,
+    LBracket,
+    RBracket,
+    Comma,
+}
+
+impl std::fmt::Display for Token {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Token::Ident(s) => f.write_str(s),
+            Token::Number(n) => f.write_str(&format_number(*n)),
+            Token::Op(op) => f.write_str(op.symbol()),
+            Token::LParen => f.write_str("("),
+            Token::RParen => f.write_str(")"),
+            Token::LBracket => f.write_str("["),
+            Token::RBracket => f.write_str("]"),
+            Token::Comma => f.write_str(","),
+        }
+    }
+}
+
+fn tokenize(text: &str) -> Result<Vec<Token>, String> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let next = chars.get(i + 1).copied();
+        match c {
+            c if c.is_whitespace() => i += 1,
+            '(' | ')' | '[' | ']' | ',' => {
+                out.push(match c {
+                    '(' => Token::LParen,
+                    ')' => Token::RParen,
+                    '[' => Token::LBracket,
+                    ']' => Token::RBracket,
+                    _ => Token::Comma,
+                });
+                i += 1;
+            }
+            '≤' => (out.push(Token::Op(CmpOp::Le)), i += 1).1,
+            '≥' => (out.push(Token::Op(CmpOp::Ge)), i += 1).1,
+            '≠' => (out.push(Token::Op(CmpOp::Ne)), i += 1).1,
+            '<' | '>' | '=' | '!' => {
+                let (op, len) = match (c, next) {
+                    ('<', Some('=')) => (CmpOp::Le, 2),
+                    ('>', Some('=')) => (CmpOp::Ge, 2),
+                    ('!', Some('=')) => (CmpOp::Ne, 2),
+                    ('=', Some('=')) => (CmpOp::Eq, 2),
+                    ('<', _) => (CmpOp::Lt, 1),
+                    ('>', _) => (CmpOp::Gt, 1),
+                    ('=', _) => (CmpOp::Eq, 1),
+                    _ => return Err("`!` must be followed by `=`".into()),
+                };
+                out.push(Token::Op(op));
+                i += len;
+            }
+            c if c.is_ascii_digit() || c == '.' || c == '-' => {
+                let start = i;
+                i += 1;
+                while i < chars.len()
+                    && (chars[i].is_ascii_digit() || matches!(chars[i], '.' | 'e' | 'E' | '_'))
+                {
+                    i += 1;
+                }
+                let s: String = chars[start..i].iter().filter(|c| **c != '_').collect();
+                let n: f64 = s.parse().map_err(|_| format!("`{s}` is not a number"))?;
+                if !n.is_finite() {
+                    return Err(format!("`{s}` is not a finite number"));
+                }
+                out.push(Token::Number(n));
+            }
+            c if c.is_ascii_alphabetic() || c == '_' => {
+                let start = i;
+                while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '_') {
+                    i += 1;
+                }
+                out.push(Token::Ident(chars[start..i].iter().collect()));
+            }
+            other => return Err(format!("unexpected character `{other}`")),
+        }
+    }
+    Ok(out)
+}
+
+struct Parser<'a> {
+    tokens: Vec<Token>,
+    pos: usize,
+    vocab: &'a Vocabulary,
+}
+
+impl Parser<'_> {
+    fn peek(&self) -> Option<&Token> {
+        self.tokens.get(self.pos)
+    }
+
+    fn next(&mut self) -> Result<Token, String> {
+        let t = self
+            .tokens
+            .get(self.pos)
+            .cloned()
+            .ok_or("unexpected end of expression")?;
+        self.pos += 1;
+        Ok(t)
+    }
+
+    fn keyword(&mut self, kw: &str) -> bool {
+        if matches!(self.peek(), Some(Token::Ident(s)) if s == kw) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn expect(&mut self, t: Token) -> Result<(), String> {
+        let got = self
+            .next()
+            .map_err(|_| format!("expected `{t}`, found the end"))?;
+        if got == t {
+            Ok(())
+        } else {
+            Err(format!("expected `{t}`, found `{got}`"))
+        }
+    }
+
+    fn or(&mut self) -> Result<Criterion, String> {
+        let mut parts = vec![self.and()?];
+        while self.keyword("or") {
+            parts.push(self.and()?);
+        }
+        Ok(if parts.len() == 1 {
+            parts.pop().expect("one part")
+        } else {
+            Criterion::Any(parts)
+        })
+    }
+
+    fn and(&mut self) -> Result<Criterion, String> {
+        let mut parts = vec![self.unary()?];
+        while self.keyword("and") {
+            parts.push(self.unary()?);
+        }
+        Ok(if parts.len() == 1 {
+            parts.pop().expect("one part")
+        } else {
+            Criterion::All(parts)
+        })
+    }
+
+    fn unary(&mut self) -> Result<Criterion, String> {
+        if self.keyword("not") {
+            return Ok(Criterion::Not(Box::new(self.unary()?)));
+        }
+        if self.peek() == Some(&Token::LParen) {
+            self.pos += 1;
+            let c = self.or()?;
+            self.expect(Token::RParen)?;
+            return Ok(c);
+        }
+        self.comparison()
+    }
+
+    fn comparison(&mut self) -> Result<Criterion, String> {
+        let name = match self.next()? {
+            Token::Ident(s) if !["and", "or", "not", "in", "present"].contains(&s.as_str()) => s,
+            other => return Err(format!("expected an attribute name, found `{other}`")),
+        };
+        let attr = self
+            .vocab
+            .id(&name)
+            .ok_or_else(|| format!("unknown attribute `{name}`"))?;
+        let def = self.vocab.def(attr);
+        if self.keyword("present") {
+            return Ok(Criterion::Present { attr });
+        }
+        let negated_in = self.keyword("not");
+        if negated_in || self.keyword("in") {
+            if negated_in && !self.keyword("in") {
+                return Err(format!("expected `in` after `{name} not`"));
+            }
+            if def.kind != AttrKind::Category {
+                return Err(format!(
+                    "`in` applies to categories; `{name}` is a {:?}",
+                    def.kind
+                ));
+            }
+            self.expect(Token::LBracket)?;
+            let mut set = 0u64;
+            loop {
+                set |= self.category_value(attr)?;
+                match self.next()? {
+                    Token::Comma => continue,
+                    Token::RBracket => break,
+                    other => return Err(format!("expected `,` or `]`, found `{other}`")),
+                }
+            }
+            return Ok(Criterion::Category {
+                attr,
+                set,
+                negated: negated_in,
+            });
+        }
+        let op = match self.next()? {
+            Token::Op(op) => op,
+            other => {
+                return Err(format!(
+                    "expected a comparison after `{name}`, found `{other}`"
+                ));
+            }
+        };
+        match def.kind {
+            AttrKind::Number => match self.next()? {
+                Token::Number(value) => {
+                    if value < 0.0 {
+                        return Err(format!("`{name}` is compared with a negative number"));
+                    }
+                    Ok(Criterion::Number { attr, op, value })
+                }
+                other => Err(format!(
+                    "`{name}` is a number ({}); `{other}` is not",
+                    def.unit
+                )),
+            },
+            AttrKind::Category => {
+                let negated = match op {
+                    CmpOp::Eq => false,
+                    CmpOp::Ne => true,
+                    _ => {
+                        return Err(format!(
+                            "`{name}` is a category: only =, !=, in, not in apply"
+                        ));
+                    }
+                };
+                let set = self.category_value(attr)?;
+                Ok(Criterion::Category { attr, set, negated })
+            }
+            AttrKind::Flag => {
+                let value = match self.next()? {
+                    Token::Ident(s) if s == "true" => true,
+                    Token::Ident(s) if s == "false" => false,
+                    other => {
+                        return Err(format!(
+                            "`{name}` is a flag; `{other}` is not true or false"
+                        ));
+                    }
+                };
+                match op {
+                    CmpOp::Eq => Ok(Criterion::Flag { attr, value }),
+                    CmpOp::Ne => Ok(Criterion::Flag {
+                        attr,
+                        value: !value,
+                    }),
+                    _ => Err(format!("`{name}` is a flag: only = and != apply")),
+                }
+            }
+        }
+    }
+
+    fn category_value(&mut self, attr: AttrId) -> Result<u64, String> {
+        let def = self.vocab.def(attr);
+        match self.next()? {
+            Token::Ident(v) => self
+                .vocab
+                .category_index(attr, &v)
+                .map(|i| 1u64 << i)
+                .ok_or_else(|| {
+                    format!(
+                        "`{v}` is not a value of `{}` ({})",
+                        def.name,
+                        def.values.join(", ")
+                    )
+                }),
+            other => Err(format!(
+                "`{}` is a category; `{other}` is not one of its values",
+                def.name
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vocab() -> Vocabulary {
+        Vocabulary::parse("vocabulary.toml", crate::bundled::VOCABULARY).unwrap()
+    }
+
+    fn facts(v: &Vocabulary, pairs: &[(&str, Value)]) -> Facts {
+        let mut f = v.empty_facts();
+        for (n, val) in pairs {
+            f.set(v.id(n).unwrap(), Some(*val));
+        }
+        v.derive(&mut f);
+        f
+    }
+
+    fn cat(v: &Vocabulary, attr: &str, value: &str) -> Value {
+        Value::Category(v.category_index(v.id(attr).unwrap(), value).unwrap())
+    }
+
+    #[test]
+    fn comparisons_at_and_around_thresholds() {
+        let v = vocab();
+        let c = Criterion::compile("tpp >= 4800", &v).unwrap();
+        for (tpp, want) in [
+            (4799.99, Truth::False),
+            (4800.0, Truth::True),
+            (4800.01, Truth::True),
+        ] {
+            assert_eq!(
+                c.eval(&facts(&v, &[("tpp", Value::Number(tpp))]), &v),
+                want,
+                "tpp {tpp}"
+            );
+        }
+        let c = Criterion::compile("concentration_percent > 30", &v).unwrap();
+        for (x, want) in [
+            (29.99, Truth::False),
+            (30.0, Truth::False),
+            (30.01, Truth::True),
+        ] {
+            assert_eq!(
+                c.eval(
+                    &facts(&v, &[("concentration_percent", Value::Number(x))]),
+                    &v
+                ),
+                want
+            );
+        }
+        let c = Criterion::compile("wavelength_nm < 245 and wavelength_nm ≥ 15", &v).unwrap();
+        for (x, want) in [
+            (14.99, Truth::False),
+            (15.0, Truth::True),
+            (244.99, Truth::True),
+            (245.0, Truth::False),
+        ] {
+            assert_eq!(
+                c.eval(&facts(&v, &[("wavelength_nm", Value::Number(x))]), &v),
+                want,
+                "{x}"
+            );
+        }
+    }
+
+    #[test]
+    fn absent_numbers_are_unknown_and_named() {
+        let v = vocab();
+        let c = Criterion::compile("material = photoresist and wavelength_nm < 245", &v).unwrap();
+        let f = facts(&v, &[("material", cat(&v, "material", "photoresist"))]);
+        let mut e = Explanation::default();
+        assert_eq!(c.explain(&f, &v, &mut e), Truth::Unknown);
+        assert_eq!(e.missing, vec![v.id("wavelength_nm").unwrap()]);
+        // A false conjunct decides, whatever is missing.
+        let f = facts(
+            &v,
+            &[("material", cat(&v, "material", "hydrogen_fluoride"))],
+        );
+        assert_eq!(c.eval(&f, &v), Truth::False);
+    }
+
+    #[test]
+    fn absent_none_categories_are_definite() {
+        let v = vocab();
+        let c = Criterion::compile("memory_type not in [dram, nand, hbm]", &v).unwrap();
+        assert_eq!(c.eval(&facts(&v, &[]), &v), Truth::True);
+        assert_eq!(
+            c.eval(
+                &facts(&v, &[("memory_type", cat(&v, "memory_type", "dram"))]),
+                &v
+            ),
+            Truth::False
+        );
+        let c = Criterion::compile("resist_tone = positive", &v).unwrap();
+        assert_eq!(c.eval(&facts(&v, &[]), &v), Truth::Unknown);
+    }
+
+    #[test]
+    fn because_lines_show_actual_values() {
+        let v = vocab();
+        let c = Criterion::compile("kind = integrated_circuit and (tpp >= 4800 or tpp >= 1600 and performance_density >= 5.92)", &v).unwrap();
+        let f = facts(
+            &v,
+            &[
+                ("kind", cat(&v, "kind", "integrated_circuit")),
+                ("tpp", Value::Number(1700.0)),
+                ("performance_density", Value::Number(6.0)),
+            ],
+        );
+        let mut e = Explanation::default();
+        assert_eq!(c.explain(&f, &v, &mut e), Truth::True);
+        assert_eq!(
+            e.because,
+            vec![
+                "kind = integrated_circuit",
+                "tpp 1700 >= 1600",
+                "performance_density 6 >= 5.92"
+            ]
+        );
+    }
+
+    #[test]
+    fn derived_mrf_compares() {
+        let v = vocab();
+        let c = Criterion::compile("minimum_resolvable_feature_nm <= 45", &v).unwrap();
+        let arf = facts(
+            &v,
+            &[
+                ("wavelength_nm", Value::Number(193.0)),
+                ("numerical_aperture", Value::Number(1.35)),
+            ],
+        );
+        assert_eq!(c.eval(&arf, &v), Truth::False);
+        let euv = facts(
+            &v,
+            &[
+                ("wavelength_nm", Value::Number(13.5)),
+                ("numerical_aperture", Value::Number(0.33)),
+            ],
+        );
+        assert_eq!(c.eval(&euv, &v), Truth::True);
+        let mut e = Explanation::default();
+        assert_eq!(
+            c.explain(
+                &facts(&v, &[("wavelength_nm", Value::Number(193.0))]),
+                &v,
+                &mut e
+            ),
+            Truth::Unknown
+        );
+        assert_eq!(
+            e.missing,
+            vec![
+                v.id("wavelength_nm").unwrap(),
+                v.id("numerical_aperture").unwrap()
+            ]
+        );
+    }
+
+    #[test]
+    fn compile_errors_name_the_problem() {
+        let v = vocab();
+        for (text, needle) in [
+            ("tppp >= 1", "unknown attribute `tppp`"),
+            ("tpp >= high", "is a number"),
+            ("material = photoresit", "not a value of `material`"),
+            ("material < 3", "only =, !=, in, not in"),
+            ("tpp in [1]", "`in` applies to categories"),
+            ("tpp >= 1 and", "unexpected end"),
+            ("(tpp >= 1", "expected `)`"),
+            ("tpp >= -1", "negative"),
+            ("isotropic = maybe", "flag"),
+        ] {
+            let e = Criterion::compile(text, &v).unwrap_err();
+            assert!(e.contains(needle), "{text}: {e}");
+        }
+    }
+
+    #[test]
+    fn required_kind_values_are_extracted() {
+        let v = vocab();
+        let kind = v.id("kind").unwrap();
+        let c = Criterion::compile("kind = equipment and equipment_function = etch", &v).unwrap();
+        assert_eq!(c.required_values(kind), Some(1 << 1));
+        let c = Criterion::compile("kind = material or kind = equipment", &v).unwrap();
+        assert_eq!(c.required_values(kind), Some(0b110));
+        let c = Criterion::compile("kind = material or tpp > 1", &v).unwrap();
+        assert_eq!(c.required_values(kind), None);
+    }
+}

@@ -1,0 +1,302 @@
+//! The loaded rule set: every regime's pack, indexed for matching, and the
+//! classification of one spec as of a date.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+use time::Date;
+
+use crate::criteria::{Explanation, Truth};
+use crate::error::LoadError;
+use crate::pack::{ControlEntry, EntryVersion, RulePack, digest_bytes};
+use crate::vocabulary::{AttrId, Facts, Value, Vocabulary};
+
+/// File name of the vocabulary inside a rules directory.
+pub const VOCABULARY_FILE: &str = "vocabulary.toml";
+
+/// One rule-set source file.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub file: String,
+    pub text: String,
+}
+
+/// A pack plus its entry index by item kind.
+#[derive(Debug)]
+struct IndexedPack {
+    pack: RulePack,
+    /// For each value of `kind`, the entries whose criteria can hold for it.
+    by_kind: Vec<Vec<u32>>,
+}
+
+/// Every loaded pack, validated, compiled and indexed; immutable once built.
+#[derive(Debug)]
+pub struct RuleSet {
+    vocab: Vocabulary,
+    packs: Vec<IndexedPack>,
+    digest: String,
+    vocabulary_digest: String,
+    kind_attr: AttrId,
+}
+
+/// An entry that matched a spec.
+#[derive(Debug, Clone)]
+pub struct Match<'a> {
+    pub entry: &'a ControlEntry,
+    pub version: &'a EntryVersion,
+    pub reasons: Vec<&'a str>,
+    pub because: Vec<String>,
+}
+
+/// An entry that could match if the named facts were given.
+#[derive(Debug, Clone)]
+pub struct Undetermined<'a> {
+    pub entry: &'a ControlEntry,
+    pub version: &'a EntryVersion,
+    pub missing: Vec<&'a str>,
+}
+
+/// What a spec is in one regime.
+#[derive(Debug, Clone)]
+pub struct RegimeResult<'a> {
+    pub pack: &'a RulePack,
+    pub matches: Vec<Match<'a>>,
+    pub undetermined: Vec<Undetermined<'a>>,
+}
+
+impl RegimeResult<'_> {
+    /// The not-listed label, when the regime certainly does not list the item.
+    pub fn not_listed_label(&self) -> Option<&str> {
+        (self.matches.is_empty() && self.undetermined.is_empty())
+            .then_some(self.pack.not_listed_label.as_str())
+    }
+}
+
+impl RuleSet {
+    /// Builds a rule set from the vocabulary and pack sources.
+    pub fn from_sources(vocabulary: &Source, packs: &[Source]) -> Result<Self, LoadError> {
+        let vocab = Vocabulary::parse(&vocabulary.file, &vocabulary.text)?;
+        let kind_attr = vocab
+            .id("kind")
+            .ok_or_else(|| LoadError::new(&vocabulary.file, "kind", "missing"))?;
+        let kinds = vocab.def(kind_attr).values.len();
+        let mut by_regime = BTreeMap::new();
+        for src in packs {
+            let pack = RulePack::parse(&src.file, &src.text, &vocab)?;
+            if let Some(other) = by_regime
+                .get(&pack.regime)
+                .map(|p: &IndexedPack| p.pack.file.clone())
+            {
+                return Err(LoadError::new(
+                    &src.file,
+                    "pack",
+                    format!("regime {} is also defined by {other}", pack.regime),
+                ));
+            }
+            let mut by_kind = vec![Vec::new(); kinds];
+            for (i, entry) in pack.entries.iter().enumerate() {
+                let mut mask = 0u64;
+                for v in &entry.versions {
+                    mask |= v.criteria.required_values(kind_attr).unwrap_or(u64::MAX);
+                }
+                for (k, list) in by_kind.iter_mut().enumerate() {
+                    if (mask >> k) & 1 == 1 {
+                        list.push(i as u32);
+                    }
+                }
+            }
+            by_regime.insert(pack.regime.clone(), IndexedPack { pack, by_kind });
+        }
+        if by_regime.is_empty() {
+            return Err(LoadError::new("-", "-", "no rule packs"));
+        }
+        let vocabulary_digest = digest_bytes(vocabulary.text.as_bytes());
+        let mut h = Sha256::new();
+        h.update(format!("{VOCABULARY_FILE} {vocabulary_digest}\n"));
+        for p in by_regime.values() {
+            h.update(format!("{} {}\n", p.pack.regime, p.pack.digest));
+        }
+        let digest = format!("sha256:{}", hex::encode(h.finalize()));
+        Ok(Self {
+            vocab,
+            packs: by_regime.into_values().collect(),
+            digest,
+            vocabulary_digest,
+            kind_attr,
+        })
+    }
+
+    /// The packs compiled into the binary.
+    pub fn bundled() -> Result<Self, LoadError> {
+        let vocab = Source {
+            file: VOCABULARY_FILE.into(),
+            text: crate::bundled::VOCABULARY.into(),
+        };
+        let packs: Vec<Source> = crate::bundled::PACKS
+            .iter()
+            .map(|(file, text)| Source {
+                file: (*file).into(),
+                text: (*text).into(),
+            })
+            .collect();
+        Self::from_sources(&vocab, &packs)
+    }
+
+    /// Loads `vocabulary.toml` and every other `*.toml` file of a directory.
+    pub fn load_dir(dir: &Path) -> Result<Self, LoadError> {
+        let io = |e: std::io::Error| LoadError::new(dir.display().to_string(), "-", e.to_string());
+        let mut vocab = None;
+        let mut packs = Vec::new();
+        let mut names: Vec<_> = std::fs::read_dir(dir)
+            .map_err(io)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(io)?;
+        names.sort_by_key(|e| e.file_name());
+        for e in names {
+            let path = e.path();
+            if path.extension().and_then(|x| x.to_str()) != Some("toml") {
+                continue;
+            }
+            let file = e.file_name().to_string_lossy().into_owned();
+            let text = std::fs::read_to_string(&path)
+                .map_err(|err| LoadError::new(&file, "-", err.to_string()))?;
+            let src = Source {
+                file: file.clone(),
+                text,
+            };
+            if file == VOCABULARY_FILE {
+                vocab = Some(src)
+            } else {
+                packs.push(src)
+            }
+        }
+        let vocab = vocab.ok_or_else(|| {
+            LoadError::new(
+                dir.display().to_string(),
+                "-",
+                format!("no {VOCABULARY_FILE}"),
+            )
+        })?;
+        Self::from_sources(&vocab, &packs)
+    }
+
+    pub fn vocabulary(&self) -> &Vocabulary {
+        &self.vocab
+    }
+
+    pub fn digest(&self) -> &str {
+        &self.digest
+    }
+
+    /// The first date every loaded pack speaks for.
+    pub fn covers_from(&self) -> Date {
+        self.packs
+            .iter()
+            .map(|p| p.pack.covers_from)
+            .max()
+            .expect("at least one pack")
+    }
+
+    pub fn vocabulary_digest(&self) -> &str {
+        &self.vocabulary_digest
+    }
+
+    /// Packs in regime-code order.
+    pub fn packs(&self) -> impl Iterator<Item = &RulePack> {
+        self.packs.iter().map(|p| &p.pack)
+    }
+
+    pub fn pack(&self, regime: &str) -> Option<&RulePack> {
+        self.packs().find(|p| p.regime == regime)
+    }
+
+    /// Index of a regime, for filters.
+    pub fn regime_index(&self, regime: &str) -> Option<usize> {
+        self.packs.iter().position(|p| p.pack.regime == regime)
+    }
+
+    /// Classifies in every regime (or those whose index is in `only`), as of `on`.
+    /// The facts must come from this rule set's vocabulary, derived attributes included.
+    pub fn classify(
+        &self,
+        facts: &Facts,
+        on: Date,
+        only: Option<&[usize]>,
+    ) -> Vec<RegimeResult<'_>> {
+        let kind = match facts.get(self.kind_attr) {
+            Some(Value::Category(k)) => Some(k as usize),
+            _ => None,
+        };
+        let mut out = Vec::with_capacity(self.packs.len());
+        for (i, indexed) in self.packs.iter().enumerate() {
+            if only.is_some_and(|o| !o.contains(&i)) {
+                continue;
+            }
+            let mut result = RegimeResult {
+                pack: &indexed.pack,
+                matches: Vec::new(),
+                undetermined: Vec::new(),
+            };
+            let candidates: Box<dyn Iterator<Item = usize>> = match kind {
+                Some(k) => Box::new(indexed.by_kind[k].iter().map(|&e| e as usize)),
+                None => Box::new(0..indexed.pack.entries.len()),
+            };
+            for e in candidates {
+                let entry = &indexed.pack.entries[e];
+                let Some(version) = entry.version_on(on) else {
+                    continue;
+                };
+                match version.criteria.eval(facts, &self.vocab) {
+                    Truth::False => {}
+                    Truth::True => result
+                        .matches
+                        .push(self.explain_match(entry, version, facts)),
+                    Truth::Unknown => {
+                        let mut ex = Explanation::default();
+                        version.criteria.explain(facts, &self.vocab, &mut ex);
+                        let mut missing: Vec<&str> = ex
+                            .missing
+                            .iter()
+                            .map(|&a| self.vocab.def(a).name.as_str())
+                            .collect();
+                        missing.sort_unstable();
+                        missing.dedup();
+                        result.undetermined.push(Undetermined {
+                            entry,
+                            version,
+                            missing,
+                        });
+                    }
+                }
+            }
+            out.push(result);
+        }
+        out
+    }
+
+    fn explain_match<'a>(
+        &self,
+        entry: &'a ControlEntry,
+        version: &'a EntryVersion,
+        facts: &Facts,
+    ) -> Match<'a> {
+        let mut ex = Explanation::default();
+        version.criteria.explain(facts, &self.vocab, &mut ex);
+        let reasons = version
+            .reasons
+            .iter()
+            .filter(|r| match &r.when {
+                None => true,
+                Some((_, c)) => c.eval(facts, &self.vocab) == Truth::True,
+            })
+            .map(|r| r.code.as_str())
+            .collect();
+        Match {
+            entry,
+            version,
+            reasons,
+            because: ex.because,
+        }
+    }
+}

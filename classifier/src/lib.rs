@@ -1,0 +1,107 @@
+//! exportctl classifier: maps a product spec to control-list entries in every
+//! export-control regime, from versioned, cited rule packs.
+//!
+//! The domain (vocabulary, criteria, packs, engine) has no gRPC types in it;
+//! `convert` and `service` are the gRPC layer.
+
+pub mod bundled;
+pub mod convert;
+pub mod criteria;
+pub mod engine;
+pub mod error;
+pub mod pack;
+pub mod service;
+pub mod vocabulary;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use exportctl_proto::classifier::classifier_service_server::ClassifierServiceServer;
+use exportctl_runtime::server::{Limits, standard_router};
+use tonic::transport::server::{Router, TcpIncoming};
+
+pub use engine::RuleSet;
+pub use error::{Error, LoadError};
+pub use service::{Classifier, SharedRules};
+
+/// Settings of one classifier server.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    /// A rules directory; `None` = the packs compiled into the binary.
+    pub rules: Option<PathBuf>,
+    /// Serve the Echo baseline RPC (for benchmarks).
+    pub echo: bool,
+    pub limits: Limits,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 50051)),
+            rules: None,
+            echo: false,
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// Loads the configured rule set.
+pub fn load_rules(config: &Config) -> Result<RuleSet, LoadError> {
+    match &config.rules {
+        Some(dir) => RuleSet::load_dir(dir),
+        None => RuleSet::bundled(),
+    }
+}
+
+/// A bound, ready-to-run classifier server.
+pub struct Application {
+    addr: SocketAddr,
+    incoming: TcpIncoming,
+    router: Router,
+    rules: SharedRules,
+}
+
+impl Application {
+    /// Loads the rules and binds the listener (port 0 picks a free port).
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let rules = SharedRules::new(load_rules(&config)?);
+        let listener = tokio::net::TcpListener::bind(config.listen).await?;
+        let addr = listener.local_addr()?;
+        let (router, health) =
+            standard_router(config.limits, &[exportctl_proto::FILE_DESCRIPTOR_SET])?;
+        let service = ClassifierServiceServer::new(Classifier::new(rules.clone(), config.echo))
+            .max_decoding_message_size(config.limits.max_decoding_message_size);
+        health
+            .set_serving::<ClassifierServiceServer<Classifier>>()
+            .await;
+        let router = router.add_service(service);
+        let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
+        Ok(Self {
+            addr,
+            incoming,
+            router,
+            rules,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The rule set in force (to reload it).
+    pub fn rules(&self) -> SharedRules {
+        self.rules.clone()
+    }
+
+    /// Serves until `shutdown` resolves, then drains in-flight calls.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
+        tracing::info!(addr = %self.addr, digest = %self.rules.current().digest(), "classifier serving");
+        self.router
+            .serve_with_incoming_shutdown(self.incoming, shutdown)
+            .await?;
+        tracing::info!("classifier stopped");
+        Ok(())
+    }
+}

@@ -1,0 +1,10 @@
+//! Service plumbing shared by the exportctl services: server bootstrap with
+//! health checking and reflection, logging, shutdown signals, calendar dates
+//! and rich `google.rpc` errors.
+
+pub mod dates;
+pub mod errors;
+pub mod server;
+pub mod telemetry;
+
+pub use errors::FieldViolation;

@@ -1,0 +1,73 @@
+//! Server bootstrap: a tonic router with gRPC health checking and server
+//! reflection (v1 and v1alpha) already in it, and the shutdown signal.
+
+use tonic::transport::Server;
+use tonic::transport::server::Router;
+use tonic_health::server::HealthReporter;
+
+/// Limits every exportctl server applies.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Largest request message accepted, bytes.
+    pub max_decoding_message_size: usize,
+    /// Concurrent streams per HTTP/2 connection.
+    pub max_concurrent_streams: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_decoding_message_size: 4 * 1024 * 1024,
+            max_concurrent_streams: 1024,
+        }
+    }
+}
+
+/// A router serving health and reflection for the given descriptor sets (the
+/// google.rpc and grpc.health descriptors are always added), and the reporter
+/// to mark services serving.
+pub fn standard_router(
+    limits: Limits,
+    descriptor_sets: &[&[u8]],
+) -> Result<(Router, HealthReporter), tonic_reflection::server::Error> {
+    let (reporter, health) = tonic_health::server::health_reporter();
+    let mut v1 = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET);
+    let mut v1alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET);
+    for set in descriptor_sets {
+        v1 = v1.register_encoded_file_descriptor_set(set);
+        v1alpha = v1alpha.register_encoded_file_descriptor_set(set);
+    }
+    let router = Server::builder()
+        .max_concurrent_streams(limits.max_concurrent_streams)
+        .tcp_nodelay(true)
+        .add_service(health)
+        .add_service(v1.build_v1()?)
+        .add_service(v1alpha.build_v1alpha()?);
+    Ok((router, reporter))
+}
+
+/// Resolves when the process is asked to stop (SIGINT or SIGTERM).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => tracing::info!("SIGINT received, draining"),
+        () = term => tracing::info!("SIGTERM received, draining"),
+    }
+}
