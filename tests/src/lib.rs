@@ -1,0 +1,83 @@
+//! Helpers that start whole exportctl services in-process on real loopback
+//! sockets, for the integration tests.
+
+use std::net::SocketAddr;
+
+use exportctl_proto::classifier::classifier_service_client::ClassifierServiceClient;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tonic::transport::Channel;
+
+/// A running server; stopped (and drained) on drop or by `stop`.
+pub struct Running {
+    pub addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Running {
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops the server and waits for it to drain.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+fn spawn<F>(addr: SocketAddr, run: impl FnOnce(oneshot::Receiver<()>) -> F) -> Running
+where
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
+    let (tx, rx) = oneshot::channel();
+    let task = tokio::spawn(run(rx));
+    Running {
+        addr,
+        stop: Some(tx),
+        task: Some(task),
+    }
+}
+
+/// Starts a classifier on 127.0.0.1:0 with the given config (listen is overridden).
+pub async fn start_classifier(mut config: exportctl_classifier::Config) -> Running {
+    if std::env::var_os("TEST_LOG").is_some() {
+        exportctl_runtime::telemetry::init(exportctl_runtime::telemetry::LogFormat::Text);
+    }
+    config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+    let app = exportctl_classifier::Application::build(config)
+        .await
+        .expect("classifier builds");
+    let addr = app.local_addr();
+    spawn(addr, move |rx| async move {
+        app.run_until(async {
+            let _ = rx.await;
+        })
+        .await
+        .expect("classifier runs");
+    })
+}
+
+/// A classifier with the bundled packs.
+pub async fn bundled_classifier() -> Running {
+    start_classifier(exportctl_classifier::Config::default()).await
+}
+
+pub async fn classifier_client(server: &Running) -> ClassifierServiceClient<Channel> {
+    ClassifierServiceClient::connect(server.url())
+        .await
+        .expect("connects")
+}
