@@ -188,7 +188,7 @@ impl Criterion {
                 let t = leaf.leaf(facts, vocab);
                 match t {
                     Truth::True => out.because.push(leaf.render(vocab, facts)),
-                    Truth::Unknown => out.missing.extend(leaf.missing_facts(vocab)),
+                    Truth::Unknown => out.missing.extend(leaf.missing_facts(vocab, facts)),
                     Truth::False => {}
                 }
                 t
@@ -235,7 +235,7 @@ impl Criterion {
         if holds { Truth::True } else { Truth::False }
     }
 
-    fn missing_facts(&self, vocab: &Vocabulary) -> Vec<AttrId> {
+    fn missing_facts(&self, vocab: &Vocabulary, facts: &Facts) -> Vec<AttrId> {
         let attr = match self {
             Criterion::Number { attr, .. }
             | Criterion::Category { attr, .. }
@@ -243,10 +243,11 @@ impl Criterion {
             _ => return Vec::new(),
         };
         if vocab.def(attr).derived {
-            // Name the facts the derived attribute is computed from.
-            ["wavelength_nm", "numerical_aperture"]
-                .iter()
-                .filter_map(|n| vocab.id(n))
+            // Name the facts the derived attribute is computed from that the spec lacks.
+            vocab
+                .derived_from(attr)
+                .into_iter()
+                .filter(|a| facts.get(*a).is_none())
                 .collect()
         } else {
             vec![attr]
@@ -775,6 +776,9 @@ mod tests {
             ),
             Truth::Unknown
         );
+        assert_eq!(e.missing, vec![v.id("numerical_aperture").unwrap()]);
+        let mut e = Explanation::default();
+        assert_eq!(c.explain(&facts(&v, &[]), &v, &mut e), Truth::Unknown);
         assert_eq!(
             e.missing,
             vec![

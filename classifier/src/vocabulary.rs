@@ -262,10 +262,9 @@ impl Vocabulary {
         if attrs.len() > AttrId::MAX as usize {
             return Err(err("-", "too many attributes".into()));
         }
-        let mrf = match by_name.get("minimum_resolvable_feature_nm") {
-            Some(&m) => Some((m, by_name["wavelength_nm"], by_name["numerical_aperture"])),
-            None => None,
-        };
+        let mrf = by_name
+            .get("minimum_resolvable_feature_nm")
+            .map(|&m| (m, by_name["wavelength_nm"], by_name["numerical_aperture"]));
         Ok(Self {
             version: parsed.vocabulary.version,
             attrs,
@@ -329,6 +328,14 @@ impl Vocabulary {
             && n > 0.0
         {
             facts.set(mrf, Some(Value::Number(l * MRF_K / n)));
+        }
+    }
+
+    /// The attributes a derived attribute is computed from.
+    pub fn derived_from(&self, attr: AttrId) -> Vec<AttrId> {
+        match self.mrf {
+            Some((mrf, wavelength, na)) if mrf == attr => vec![wavelength, na],
+            _ => Vec::new(),
         }
     }
 
