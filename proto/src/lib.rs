@@ -9,9 +9,15 @@ pub mod exportctl {
             tonic::include_proto!("exportctl.classifier.v1");
         }
     }
+    pub mod licensing {
+        pub mod v1 {
+            tonic::include_proto!("exportctl.licensing.v1");
+        }
+    }
 }
 
 pub use exportctl::classifier::v1 as classifier;
+pub use exportctl::licensing::v1 as licensing;
 
 /// Encoded `FileDescriptorSet` of the exportctl protos, for server reflection
 /// (the google.rpc and grpc.health descriptors come from tonic-types and tonic-health).
