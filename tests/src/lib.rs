@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 
 use exportctl_proto::classifier::classifier_service_client::ClassifierServiceClient;
+use exportctl_proto::licensing::licensing_service_client::LicensingServiceClient;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tonic::transport::Channel;
@@ -78,6 +79,51 @@ pub async fn bundled_classifier() -> Running {
 
 pub async fn classifier_client(server: &Running) -> ClassifierServiceClient<Channel> {
     ClassifierServiceClient::connect(server.url())
+        .await
+        .expect("connects")
+}
+
+/// Starts a licensing service on 127.0.0.1:0 with the given config (listen is overridden).
+pub async fn start_licensing(mut config: exportctl_licensing::Config) -> Running {
+    config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+    let app = exportctl_licensing::Application::build(config)
+        .await
+        .expect("licensing builds");
+    let addr = app.local_addr();
+    spawn(addr, move |rx| async move {
+        app.run_until(async {
+            let _ = rx.await;
+        })
+        .await
+        .expect("licensing runs");
+    })
+}
+
+/// A fresh ledger path under the system temp directory.
+pub fn temp_ledger(name: &str) -> std::path::PathBuf {
+    let path =
+        std::env::temp_dir().join(format!("exportctl-test-{name}-{}.db", std::process::id()));
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    path
+}
+
+/// Both services: a bundled classifier and a licensing service using it, with a fresh ledger.
+pub async fn start_pair(name: &str) -> (Running, Running, std::path::PathBuf) {
+    let classifier = bundled_classifier().await;
+    let ledger = temp_ledger(name);
+    let licensing = start_licensing(exportctl_licensing::Config {
+        classifier_url: classifier.url(),
+        ledger: format!("sqlite://{}", ledger.display()),
+        ..Default::default()
+    })
+    .await;
+    (classifier, licensing, ledger)
+}
+
+pub async fn licensing_client(server: &Running) -> LicensingServiceClient<Channel> {
+    LicensingServiceClient::connect(server.url())
         .await
         .expect("connects")
 }

@@ -1,0 +1,13 @@
+//! The policy packs compiled into the binary (the default policy set).
+
+pub const COMMON: &str = include_str!("../policy/common.toml");
+
+/// `(file name, contents)` of each bundled regime pack.
+pub const PACKS: &[(&str, &str)] = &[
+    ("cn-ecl.toml", include_str!("../policy/cn-ecl.toml")),
+    ("eu-du.toml", include_str!("../policy/eu-du.toml")),
+    ("jp-fefta.toml", include_str!("../policy/jp-fefta.toml")),
+    ("kr-fta.toml", include_str!("../policy/kr-fta.toml")),
+    ("nl-nat.toml", include_str!("../policy/nl-nat.toml")),
+    ("us-ear.toml", include_str!("../policy/us-ear.toml")),
+];

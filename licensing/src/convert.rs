@@ -1,0 +1,416 @@
+//! Proto ↔ domain conversion for the licensing service: validates a
+//! DecideRequest field by field and renders engine results as a Decision.
+
+use std::collections::HashSet;
+
+use exportctl_proto::classifier as cpb;
+use exportctl_proto::licensing as pb;
+use exportctl_runtime::{FieldViolation, dates};
+use time::Date;
+
+use crate::engine::{self, DecisionBody, EndUseFacts, PartyFacts};
+use crate::parties;
+use crate::policy::{Outcome, PolicySet, ReviewPolicy, is_country_code};
+
+pub const MAX_LINES: usize = 1000;
+pub const MAX_REQUEST_ID: usize = 128;
+pub const MAX_NAME: usize = 256;
+pub const MAX_ALIASES: usize = 32;
+pub const MAX_LINE_ID: usize = 64;
+pub const MAX_ENTRIES: usize = 32;
+
+pub const PURPOSES: &[&str] = &["civil", "military", "wmd", "other"];
+pub const ARCHITECTURES: &[&str] = &["planar", "finfet", "gaafet", "other"];
+
+/// A validated Decide request, before classification.
+#[derive(Debug, Clone)]
+pub struct DecideQuery {
+    pub request_id: String,
+    pub export_country: String,
+    pub destination: String,
+    pub end_user: PartyFacts,
+    pub end_use: EndUseFacts,
+    pub as_of: Date,
+}
+
+fn country(bad: &mut Vec<FieldViolation>, field: &str, value: &str, required: bool) {
+    if value.is_empty() {
+        if required {
+            bad.push(FieldViolation::new(
+                field,
+                "required: an ISO 3166-1 alpha-2 code such as CN",
+            ));
+        }
+    } else if !is_country_code(value) {
+        let shown: String = value.chars().take(16).collect();
+        bad.push(FieldViolation::new(
+            field,
+            format!("`{shown}` is not an ISO 3166-1 alpha-2 code (two capital letters)"),
+        ));
+    }
+}
+
+fn text(bad: &mut Vec<FieldViolation>, field: &str, value: &str, max: usize, required: bool) {
+    if required && value.trim().is_empty() {
+        bad.push(FieldViolation::new(field, "required"));
+    } else if value.chars().count() > max {
+        bad.push(FieldViolation::new(
+            field,
+            format!("longer than {max} characters"),
+        ));
+    } else if value.chars().any(char::is_control) {
+        bad.push(FieldViolation::new(field, "contains control characters"));
+    }
+}
+
+fn number(bad: &mut Vec<FieldViolation>, field: &str, value: Option<f64>) -> Option<f64> {
+    let v = value?;
+    if !v.is_finite() || v < 0.0 {
+        bad.push(FieldViolation::new(
+            field,
+            format!("must be a finite, non-negative number, got {v}"),
+        ));
+        return None;
+    }
+    Some(v)
+}
+
+fn vocab(
+    bad: &mut Vec<FieldViolation>,
+    field: &str,
+    value: &str,
+    allowed: &[&str],
+) -> Option<String> {
+    if value.is_empty() {
+        return None;
+    }
+    if allowed.contains(&value) {
+        Some(value.to_string())
+    } else {
+        let shown: String = value.chars().take(32).collect();
+        bad.push(FieldViolation::new(
+            field,
+            format!("unknown value `{shown}`; allowed: {}", allowed.join(", ")),
+        ));
+        None
+    }
+}
+
+/// Validates everything but the product specs (the classifier checks those).
+pub fn decide_query(
+    req: &pb::DecideRequest,
+    policies: &PolicySet,
+) -> Result<DecideQuery, Vec<FieldViolation>> {
+    let mut bad = Vec::new();
+    text(
+        &mut bad,
+        "request_id",
+        &req.request_id,
+        MAX_REQUEST_ID,
+        true,
+    );
+    country(&mut bad, "export_country", &req.export_country, true);
+    country(
+        &mut bad,
+        "destination_country",
+        &req.destination_country,
+        true,
+    );
+
+    let end_user = match &req.end_user {
+        None => {
+            bad.push(FieldViolation::new(
+                "end_user",
+                "required: the end user must be screened",
+            ));
+            PartyFacts::default()
+        }
+        Some(p) => {
+            text(&mut bad, "end_user.name", &p.name, MAX_NAME, true);
+            country(&mut bad, "end_user.country", &p.country, true);
+            text(&mut bad, "end_user.address", &p.address, 1024, false);
+            if p.aliases.len() > MAX_ALIASES {
+                bad.push(FieldViolation::new(
+                    "end_user.aliases",
+                    format!("at most {MAX_ALIASES} aliases"),
+                ));
+            }
+            for (i, a) in p.aliases.iter().enumerate().take(MAX_ALIASES) {
+                text(
+                    &mut bad,
+                    &format!("end_user.aliases[{i}]"),
+                    a,
+                    MAX_NAME,
+                    true,
+                );
+            }
+            let mut normalized: Vec<String> = std::iter::once(&p.name)
+                .chain(&p.aliases)
+                .map(|n| parties::normalize(n))
+                .collect();
+            normalized.retain(|n| !n.is_empty());
+            if normalized.is_empty() && !p.name.trim().is_empty() {
+                bad.push(FieldViolation::new(
+                    "end_user.name",
+                    "has no letters or digits to screen",
+                ));
+            }
+            PartyFacts {
+                name: p.name.clone(),
+                country: p.country.clone(),
+                normalized,
+            }
+        }
+    };
+
+    let e = req.end_use.clone().unwrap_or_default();
+    let end_use = EndUseFacts {
+        purpose: vocab(&mut bad, "end_use.purpose", &e.purpose, PURPOSES),
+        ic_production: e.ic_production,
+        fab_logic_node_nm: number(&mut bad, "end_use.fab_logic_node_nm", e.fab_logic_node_nm),
+        fab_transistor_architecture: vocab(
+            &mut bad,
+            "end_use.fab_transistor_architecture",
+            &e.fab_transistor_architecture,
+            ARCHITECTURES,
+        ),
+        fab_dram_half_pitch_nm: number(
+            &mut bad,
+            "end_use.fab_dram_half_pitch_nm",
+            e.fab_dram_half_pitch_nm,
+        ),
+        fab_nand_layers: e.fab_nand_layers,
+        fab_dram_cell_area_um2: number(
+            &mut bad,
+            "end_use.fab_dram_cell_area_um2",
+            e.fab_dram_cell_area_um2,
+        ),
+        fab_dram_density_gb_mm2: number(
+            &mut bad,
+            "end_use.fab_dram_density_gb_mm2",
+            e.fab_dram_density_gb_mm2,
+        ),
+        fab_owner_headquarters: {
+            country(
+                &mut bad,
+                "end_use.fab_owner_headquarters",
+                &e.fab_owner_headquarters,
+                false,
+            );
+            (!e.fab_owner_headquarters.is_empty()).then(|| e.fab_owner_headquarters.clone())
+        },
+        critical_infrastructure_operator: e.critical_infrastructure_operator,
+    };
+
+    if req.lines.is_empty() {
+        bad.push(FieldViolation::new(
+            "lines",
+            "at least one line is required",
+        ));
+    } else if req.lines.len() > MAX_LINES {
+        bad.push(FieldViolation::new(
+            "lines",
+            format!("at most {MAX_LINES} lines"),
+        ));
+    } else {
+        let mut ids = HashSet::new();
+        for (i, l) in req.lines.iter().enumerate() {
+            let at = |f: &str| format!("lines[{i}].{f}");
+            text(&mut bad, &at("line_id"), &l.line_id, MAX_LINE_ID, true);
+            if !l.line_id.is_empty() && !ids.insert(l.line_id.as_str()) {
+                bad.push(FieldViolation::new(
+                    at("line_id"),
+                    format!("`{}` is used by another line", l.line_id),
+                ));
+            }
+            country(&mut bad, &at("origin_country"), &l.origin_country, true);
+            number(&mut bad, &at("quantity"), Some(l.quantity));
+            number(&mut bad, &at("value"), Some(l.value));
+            let iso_currency =
+                l.currency.len() == 3 && l.currency.bytes().all(|b| b.is_ascii_uppercase());
+            if !l.currency.is_empty() && !iso_currency {
+                bad.push(FieldViolation::new(at("currency"), "not an ISO 4217 code"));
+            }
+            if l.spec.is_none() && l.entries.is_empty() {
+                bad.push(FieldViolation::new(
+                    at("spec"),
+                    "required: a product spec or pre-classified entries",
+                ));
+            }
+            if l.entries.len() > MAX_ENTRIES {
+                bad.push(FieldViolation::new(
+                    at("entries"),
+                    format!("at most {MAX_ENTRIES} entries"),
+                ));
+            }
+            for (j, e) in l.entries.iter().enumerate().take(MAX_ENTRIES) {
+                text(
+                    &mut bad,
+                    &at(&format!("entries[{j}].regime")),
+                    &e.regime,
+                    32,
+                    true,
+                );
+                text(
+                    &mut bad,
+                    &at(&format!("entries[{j}].entry_id")),
+                    &e.entry_id,
+                    64,
+                    true,
+                );
+            }
+        }
+    }
+
+    let as_of = match dates::parse_or_today(&req.as_of) {
+        Ok(d) if d < policies.covers_from() => {
+            bad.push(FieldViolation::new(
+                "as_of",
+                format!(
+                    "{} is before {}, the first date the policy packs cover",
+                    dates::format(d),
+                    dates::format(policies.covers_from())
+                ),
+            ));
+            None
+        }
+        Ok(d) => Some(d),
+        Err(m) => {
+            bad.push(FieldViolation::new("as_of", m));
+            None
+        }
+    };
+    match as_of {
+        Some(as_of) if bad.is_empty() => Ok(DecideQuery {
+            request_id: req.request_id.clone(),
+            export_country: req.export_country.clone(),
+            destination: req.destination_country.clone(),
+            end_user,
+            end_use,
+            as_of,
+        }),
+        _ => Err(bad),
+    }
+}
+
+/// The engine's view of one regime's classification.
+pub fn regime_facts(c: &cpb::RegimeClassification) -> engine::RegimeClassification {
+    engine::RegimeClassification {
+        matches: c
+            .matches
+            .iter()
+            .map(|m| engine::MatchedEntry {
+                id: m.entry_id.clone(),
+                reasons: m.reasons.clone(),
+                citations: m.citations.clone(),
+                low_confidence: m.confidence == cpb::Confidence::Low as i32,
+            })
+            .collect(),
+        undetermined: c
+            .undetermined
+            .iter()
+            .map(|u| engine::UndeterminedEntry {
+                id: u.entry_id.clone(),
+                missing: u.missing_attributes.clone(),
+            })
+            .collect(),
+        not_listed_label: c.not_listed_label.clone(),
+    }
+}
+
+pub fn outcome(o: Outcome) -> pb::Outcome {
+    match o {
+        Outcome::NoLicenseRequired => pb::Outcome::NoLicenseRequired,
+        Outcome::Authorized => pb::Outcome::Authorized,
+        Outcome::Indeterminate => pb::Outcome::Indeterminate,
+        Outcome::LicenseRequired => pb::Outcome::LicenseRequired,
+        Outcome::Prohibited => pb::Outcome::Prohibited,
+    }
+}
+
+pub fn outcome_from_pb(o: i32) -> Option<Outcome> {
+    Some(match pb::Outcome::try_from(o).ok()? {
+        pb::Outcome::Unspecified => return None,
+        pb::Outcome::NoLicenseRequired => Outcome::NoLicenseRequired,
+        pb::Outcome::Authorized => Outcome::Authorized,
+        pb::Outcome::Indeterminate => Outcome::Indeterminate,
+        pb::Outcome::LicenseRequired => Outcome::LicenseRequired,
+        pb::Outcome::Prohibited => Outcome::Prohibited,
+    })
+}
+
+fn review_policy(r: ReviewPolicy) -> pb::ReviewPolicy {
+    match r {
+        ReviewPolicy::Unspecified => pb::ReviewPolicy::Unspecified,
+        ReviewPolicy::PresumptionOfDenial => pb::ReviewPolicy::PresumptionOfDenial,
+        ReviewPolicy::CaseByCase => pb::ReviewPolicy::CaseByCase,
+        ReviewPolicy::PresumptionOfApproval => pb::ReviewPolicy::PresumptionOfApproval,
+    }
+}
+
+/// Renders the engine's result; `classifications[i]` are line i's regime classifications.
+pub fn decision(
+    q: &DecideQuery,
+    body: &DecisionBody,
+    classifications: Vec<Vec<cpb::RegimeClassification>>,
+    rules_digest: &str,
+    classifier_rules_digest: &str,
+    created_at: &str,
+) -> pb::Decision {
+    pb::Decision {
+        name: String::new(),
+        request_id: q.request_id.clone(),
+        as_of: dates::format(q.as_of),
+        outcome: outcome(body.outcome) as i32,
+        lines: body
+            .lines
+            .iter()
+            .zip(classifications)
+            .map(|(l, classifications)| pb::LineDecision {
+                line_id: l.line_id.clone(),
+                outcome: outcome(l.outcome) as i32,
+                classifications,
+                determinations: l
+                    .determinations
+                    .iter()
+                    .map(|d| pb::Determination {
+                        regime: d.regime.clone(),
+                        outcome: outcome(d.outcome) as i32,
+                        entry_ids: d.entry_ids.clone(),
+                        reasons: d.reasons.clone(),
+                        authorization: d.authorization.clone().unwrap_or_default(),
+                        review_policy: review_policy(d.review_policy) as i32,
+                        citations: d.citations.clone(),
+                        explanation: d.explanation.clone(),
+                        missing_facts: d.missing_facts.clone(),
+                        rule_id: d.rule_id.clone(),
+                        source: d.source.as_str().to_string(),
+                        confidence: if d.low_confidence {
+                            cpb::Confidence::Low
+                        } else {
+                            cpb::Confidence::High
+                        } as i32,
+                    })
+                    .collect(),
+            })
+            .collect(),
+        advisories: body
+            .advisories
+            .iter()
+            .map(|a| pb::Advisory {
+                code: a.code.clone(),
+                regime: a.authority.clone(),
+                text: a.text.clone(),
+                citations: a.citations.clone(),
+                line_ids: a.line_ids.clone(),
+            })
+            .collect(),
+        rules_digest: rules_digest.to_string(),
+        created_at: created_at.to_string(),
+        classifier_rules_digest: classifier_rules_digest.to_string(),
+        sequence: 0,
+        record_hash: String::new(),
+        export_country: q.export_country.clone(),
+        destination_country: q.destination.clone(),
+    }
+}

@@ -1,0 +1,81 @@
+//! The licensing service's one error enum and its one mapping to `tonic::Status`.
+
+use exportctl_runtime::FieldViolation;
+use exportctl_runtime::errors::{bad_request, with_reason};
+use tonic::{Code, Status};
+
+/// A policy pack that failed validation, with the file and rule it failed on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}: {rule}: {message}")]
+pub struct PolicyError {
+    pub file: String,
+    pub rule: String,
+    pub message: String,
+}
+
+impl PolicyError {
+    pub fn new(
+        file: impl Into<String>,
+        rule: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            file: file.into(),
+            rule: rule.into(),
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("invalid request: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    InvalidArgument(Vec<FieldViolation>),
+    #[error("{0} not found")]
+    NotFound(String),
+    /// Same request id, different request.
+    #[error("{0}")]
+    AlreadyExists(String),
+    /// The classifier could not be reached or failed: nothing was decided.
+    #[error("classifier unavailable: {0}")]
+    ClassifierUnavailable(String),
+    #[error("deadline exceeded: {0}")]
+    DeadlineExceeded(String),
+    #[error("policy pack rejected: {0}")]
+    Policy(#[from] PolicyError),
+    /// The ledger failed: nothing was acknowledged.
+    #[error("ledger: {0}")]
+    Ledger(String),
+}
+
+impl From<Error> for Status {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::InvalidArgument(v) => bad_request(&v),
+            Error::NotFound(what) => {
+                with_reason(Code::NotFound, "NOT_FOUND", format!("{what} not found"))
+            }
+            Error::AlreadyExists(m) => with_reason(Code::AlreadyExists, "REQUEST_ID_REUSED", m),
+            Error::ClassifierUnavailable(m) => with_reason(
+                Code::Unavailable,
+                "CLASSIFIER_UNAVAILABLE",
+                format!("classifier unavailable, nothing decided: {m}"),
+            ),
+            Error::DeadlineExceeded(m) => with_reason(
+                Code::DeadlineExceeded,
+                "DEADLINE_EXCEEDED",
+                format!("deadline exceeded, nothing decided: {m}"),
+            ),
+            Error::Policy(err) => with_reason(
+                Code::FailedPrecondition,
+                "POLICY_PACK_INVALID",
+                err.to_string(),
+            ),
+            Error::Ledger(m) => with_reason(
+                Code::Unavailable,
+                "LEDGER_UNAVAILABLE",
+                format!("ledger write failed, nothing decided: {m}"),
+            ),
+        }
+    }
+}

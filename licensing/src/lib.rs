@@ -1,0 +1,140 @@
+//! exportctl licensing: turns a shipment into a recorded, explained,
+//! reproducible decision per line and per regime.
+//!
+//! The domain (policy packs, party screening, the decision engine) has no gRPC
+//! types in it; `convert`, `classifier_client` and `service` are the gRPC layer,
+//! `ledger` the durable record.
+
+pub mod bundled;
+pub mod classifier_client;
+pub mod convert;
+pub mod engine;
+pub mod error;
+pub mod ledger;
+pub mod parties;
+pub mod policy;
+pub mod service;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use exportctl_proto::licensing::licensing_service_server::LicensingServiceServer;
+use exportctl_runtime::server::{Limits, standard_router};
+use tonic::transport::server::{Router, TcpIncoming};
+
+pub use error::{Error, PolicyError};
+pub use policy::PolicySet;
+pub use service::{Licensing, SharedPolicies};
+
+use crate::classifier_client::ClassifierClient;
+use crate::engine::EngineConfig;
+use crate::ledger::{LedgerStore, SqliteLedger};
+
+/// Settings of one licensing server.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub classifier_url: String,
+    /// `sqlite://PATH` (PATH relative to the working directory, or absolute).
+    pub ledger: String,
+    /// A policy directory; `None` = the packs compiled into the binary.
+    pub policy: Option<PathBuf>,
+    pub engine: EngineConfig,
+    pub classifier_timeout: Duration,
+    pub limits: Limits,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 50052)),
+            classifier_url: "http://127.0.0.1:50051".into(),
+            ledger: "sqlite://./exportctl-ledger.db".into(),
+            policy: None,
+            engine: EngineConfig::default(),
+            classifier_timeout: Duration::from_secs(5),
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// Opens the ledger a URL names.
+pub fn open_ledger(url: &str) -> anyhow::Result<Arc<dyn LedgerStore>> {
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        anyhow::ensure!(!path.is_empty(), "ledger url `{url}` names no file");
+        return Ok(Arc::new(SqliteLedger::open(std::path::Path::new(path))?));
+    }
+    anyhow::bail!("unsupported ledger url `{url}` (expected sqlite://PATH)")
+}
+
+pub fn load_policies(config: &Config) -> Result<PolicySet, PolicyError> {
+    match &config.policy {
+        Some(dir) => PolicySet::load_dir(dir),
+        None => PolicySet::bundled(),
+    }
+}
+
+/// A bound, ready-to-run licensing server.
+pub struct Application {
+    addr: SocketAddr,
+    incoming: TcpIncoming,
+    router: Router,
+    policies: SharedPolicies,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        anyhow::ensure!(
+            (0.0..=1.0).contains(&config.engine.party_match_threshold),
+            "party match threshold must be within 0..1"
+        );
+        let policies = SharedPolicies::new(load_policies(&config)?);
+        let ledger = open_ledger(&config.ledger)?;
+        let classifier =
+            ClassifierClient::new(&config.classifier_url).map_err(anyhow::Error::msg)?;
+        let listener = tokio::net::TcpListener::bind(config.listen).await?;
+        let addr = listener.local_addr()?;
+        let (router, health) =
+            standard_router(config.limits, &[exportctl_proto::FILE_DESCRIPTOR_SET])?;
+        let service = Licensing::new(
+            policies.clone(),
+            classifier,
+            ledger,
+            config.engine,
+            config.classifier_timeout,
+        );
+        let service = LicensingServiceServer::new(service)
+            .max_decoding_message_size(config.limits.max_decoding_message_size);
+        health
+            .set_serving::<LicensingServiceServer<Licensing>>()
+            .await;
+        let router = router.add_service(service);
+        let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
+        Ok(Self {
+            addr,
+            incoming,
+            router,
+            policies,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn policies(&self) -> SharedPolicies {
+        self.policies.clone()
+    }
+
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
+        tracing::info!(addr = %self.addr, digest = %self.policies.current().digest, "licensing serving");
+        self.router
+            .serve_with_incoming_shutdown(self.incoming, shutdown)
+            .await?;
+        tracing::info!("licensing stopped");
+        Ok(())
+    }
+}

@@ -1,0 +1,591 @@
+//! The gRPC service: validates, classifies every line over gRPC, decides,
+//! records durably, then answers.
+
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use exportctl_proto::classifier as cpb;
+use exportctl_proto::licensing as pb;
+use exportctl_proto::licensing::licensing_service_server::LicensingService;
+use exportctl_runtime::server::grpc_timeout;
+use exportctl_runtime::{FieldViolation, dates};
+use prost::Message;
+use tonic::{Request, Response, Status};
+
+use crate::classifier_client::ClassifierClient;
+use crate::convert::{self, DecideQuery};
+use crate::engine::{self, EngineConfig, LineFacts};
+use crate::error::Error;
+use crate::ledger::{Appended, LedgerStore, ListFilter, NewRecord, Record, sha256_hex};
+use crate::parties;
+use crate::policy::PolicySet;
+
+pub const DEFAULT_PAGE_SIZE: usize = 50;
+pub const MAX_PAGE_SIZE: usize = 500;
+
+/// The policy set in force; replaced whole on reload.
+#[derive(Debug, Clone)]
+pub struct SharedPolicies(Arc<RwLock<Arc<PolicySet>>>);
+
+impl SharedPolicies {
+    pub fn new(p: PolicySet) -> Self {
+        Self(Arc::new(RwLock::new(Arc::new(p))))
+    }
+
+    pub fn current(&self) -> Arc<PolicySet> {
+        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub fn replace(&self, p: PolicySet) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(p);
+    }
+}
+
+#[derive(Clone)]
+pub struct Licensing {
+    policies: SharedPolicies,
+    classifier: ClassifierClient,
+    ledger: Arc<dyn LedgerStore>,
+    engine: EngineConfig,
+    /// Upper bound of one classifier call when the caller sets no shorter deadline.
+    classifier_timeout: Duration,
+}
+
+impl Licensing {
+    pub fn new(
+        policies: SharedPolicies,
+        classifier: ClassifierClient,
+        ledger: Arc<dyn LedgerStore>,
+        engine: EngineConfig,
+        classifier_timeout: Duration,
+    ) -> Self {
+        Self {
+            policies,
+            classifier,
+            ledger,
+            engine,
+            classifier_timeout,
+        }
+    }
+
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&dyn LedgerStore) -> Result<T, crate::ledger::LedgerError> + Send + 'static,
+    ) -> Result<T, Error> {
+        let ledger = self.ledger.clone();
+        tokio::task::spawn_blocking(move || f(ledger.as_ref()))
+            .await
+            .map_err(|e| Error::Ledger(e.to_string()))?
+            .map_err(|e| Error::Ledger(e.0))
+    }
+
+    /// Classifies every line in its applicable regimes, concurrently.
+    async fn classify_lines(
+        &self,
+        req: &pb::DecideRequest,
+        q: &DecideQuery,
+        policies: &PolicySet,
+        deadline: Instant,
+    ) -> Result<(Vec<Vec<cpb::RegimeClassification>>, String), Error> {
+        let as_of = dates::format(q.as_of);
+        let mut tasks = tokio::task::JoinSet::new();
+        for (i, line) in req.lines.iter().enumerate() {
+            let regimes: Vec<String> = policies
+                .applicable_regimes(&q.export_country, &line.origin_country)
+                .into_iter()
+                .map(String::from)
+                .collect();
+            if regimes.is_empty() {
+                continue;
+            }
+            let client = self.classifier.clone();
+            let line = line.clone();
+            let as_of = as_of.clone();
+            tasks.spawn(async move {
+                let out = classify_line(&client, i, &line, &regimes, &as_of, deadline).await;
+                (i, out)
+            });
+        }
+        let mut results: Vec<Vec<cpb::RegimeClassification>> = vec![Vec::new(); req.lines.len()];
+        let mut digests: Vec<String> = Vec::new();
+        let mut violations: Vec<FieldViolation> = Vec::new();
+        let mut failure: Option<Error> = None;
+        while let Some(joined) = tasks.join_next().await {
+            let (i, out) = joined.map_err(|e| Error::ClassifierUnavailable(e.to_string()))?;
+            match out {
+                Ok((regimes, digest)) => {
+                    results[i] = regimes;
+                    if let Some(d) = digest
+                        && !digests.contains(&d)
+                    {
+                        digests.push(d);
+                    }
+                }
+                Err(Error::InvalidArgument(v)) => violations.extend(v),
+                Err(e) => {
+                    failure.get_or_insert(e);
+                }
+            }
+        }
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        if !violations.is_empty() {
+            violations.sort_by(|a, b| a.field.cmp(&b.field));
+            return Err(Error::InvalidArgument(violations));
+        }
+        if digests.len() > 1 {
+            return Err(Error::ClassifierUnavailable(
+                "the classifier's rules changed during the request; retry".into(),
+            ));
+        }
+        Ok((results, digests.pop().unwrap_or_default()))
+    }
+
+    fn decision_from_record(r: &Record) -> Result<pb::Decision, Error> {
+        let mut d = pb::Decision::decode(r.body.decision.as_slice())
+            .map_err(|e| Error::Ledger(e.to_string()))?;
+        d.sequence = r.seq;
+        d.record_hash = r.hash.clone();
+        Ok(d)
+    }
+
+    fn existing(r: &Record, request_hash: &str) -> Result<pb::Decision, Error> {
+        if r.request_hash != request_hash {
+            return Err(Error::AlreadyExists(format!(
+                "request_id `{}` was already used for a different request (decision {})",
+                r.body.request_id, r.body.decision_id
+            )));
+        }
+        Self::decision_from_record(r)
+    }
+
+    async fn decide(&self, request: Request<pb::DecideRequest>) -> Result<pb::Decision, Error> {
+        let started = Instant::now();
+        let budget = grpc_timeout(request.metadata())
+            .map_or(self.classifier_timeout, |t| t.min(self.classifier_timeout));
+        let deadline = started + budget;
+        let req = request.into_inner();
+        let policies = self.policies.current();
+        let q = convert::decide_query(&req, &policies).map_err(Error::InvalidArgument)?;
+        let request_bytes = req.encode_to_vec();
+        let request_hash = sha256_hex(&request_bytes);
+
+        let rid = q.request_id.clone();
+        if let Some(r) = self.blocking(move |l| l.by_request_id(&rid)).await? {
+            return Self::existing(&r, &request_hash);
+        }
+
+        let (classifications, classifier_digest) =
+            self.classify_lines(&req, &q, &policies, deadline).await?;
+        let shipment = engine::Shipment {
+            export_country: q.export_country.clone(),
+            destination: q.destination.clone(),
+            end_user: q.end_user.clone(),
+            end_use: q.end_use.clone(),
+            as_of: q.as_of,
+            lines: req
+                .lines
+                .iter()
+                .zip(&classifications)
+                .map(|(l, cs)| LineFacts {
+                    line_id: l.line_id.clone(),
+                    origin_country: l.origin_country.clone(),
+                    manufacturer: l
+                        .spec
+                        .as_ref()
+                        .map(|s| parties::normalize(&s.manufacturer))
+                        .unwrap_or_default(),
+                    classifications: cs
+                        .iter()
+                        .map(|c| (c.regime.clone(), convert::regime_facts(c)))
+                        .collect(),
+                })
+                .collect(),
+        };
+        let body = engine::decide(&policies, &shipment, &self.engine);
+        let created_at = time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .map_err(|e| Error::Ledger(e.to_string()))?;
+        let mut decision = convert::decision(
+            &q,
+            &body,
+            classifications,
+            &policies.digest,
+            &classifier_digest,
+            &created_at,
+        );
+        let decision_id =
+            sha256_hex(format!("decision:{}", q.request_id).as_bytes())[7..39].to_string();
+        decision.name = format!("decisions/{decision_id}");
+        let record = NewRecord {
+            decision_id,
+            request_id: q.request_id.clone(),
+            request: request_bytes,
+            decision: decision.encode_to_vec(),
+            outcome: decision.outcome,
+            as_of: decision.as_of.clone(),
+            created_at,
+            rules_digest: policies.digest.clone(),
+            classifier_rules_digest: classifier_digest,
+        };
+        match self.blocking(move |l| l.append(record)).await? {
+            Appended::New(r) => {
+                decision.sequence = r.seq;
+                decision.record_hash = r.hash;
+                tracing::info!(
+                    request_id = %q.request_id,
+                    outcome = ?body.outcome,
+                    seq = decision.sequence,
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "decision recorded"
+                );
+                Ok(decision)
+            }
+            Appended::Existing(r) => Self::existing(&r, &request_hash),
+        }
+    }
+}
+
+/// Classifies one line: its spec (if any) in the applicable regimes, plus any
+/// pre-classified entries checked against the classifier's packs.
+async fn classify_line(
+    client: &ClassifierClient,
+    i: usize,
+    line: &pb::LineItem,
+    regimes: &[String],
+    as_of: &str,
+    deadline: Instant,
+) -> Result<(Vec<cpb::RegimeClassification>, Option<String>), Error> {
+    let remaining = || deadline.saturating_duration_since(Instant::now());
+    let mut out: Vec<cpb::RegimeClassification> = Vec::new();
+    let mut digest = None;
+    if let Some(spec) = &line.spec {
+        let req = cpb::ClassifyRequest {
+            spec: Some(spec.clone()),
+            as_of: as_of.to_string(),
+            regimes: regimes.to_vec(),
+        };
+        let resp = client
+            .classify(req, remaining(), &format!("lines[{i}].spec"))
+            .await?;
+        digest = Some(resp.rules_digest);
+        out = resp.regimes;
+    }
+    let mut bad = Vec::new();
+    let mut labels: Option<cpb::DescribeRulesResponse> = None;
+    for (j, e) in line.entries.iter().enumerate() {
+        let field = format!("lines[{i}].entries[{j}]");
+        if !regimes.contains(&e.regime) {
+            bad.push(FieldViolation::new(
+                format!("{field}.regime"),
+                format!(
+                    "`{}` does not apply to this line (applicable: {})",
+                    e.regime,
+                    regimes.join(", ")
+                ),
+            ));
+            continue;
+        }
+        let on = dates::parse(as_of)
+            .map_err(|m| Error::InvalidArgument(vec![FieldViolation::new("as_of", m)]))?;
+        let slot = match out.iter().position(|c| c.regime == e.regime) {
+            Some(p) => p,
+            None => {
+                out.push(cpb::RegimeClassification {
+                    regime: e.regime.clone(),
+                    ..Default::default()
+                });
+                out.len() - 1
+            }
+        };
+        match client
+            .get_entry(&e.regime, &e.entry_id, remaining())
+            .await?
+        {
+            Some(entry) => {
+                let version = entry.versions.iter().find(|v| {
+                    let from = dates::parse(&v.effective_from).ok();
+                    let until = dates::parse(&v.effective_until).ok();
+                    from.is_some_and(|f| f <= on) && until.is_none_or(|u| on < u)
+                });
+                let Some(v) = version else {
+                    bad.push(FieldViolation::new(
+                        format!("{field}.entry_id"),
+                        format!("{} is not in force on {as_of}", e.entry_id),
+                    ));
+                    continue;
+                };
+                let c = &mut out[slot];
+                if !c.matches.iter().any(|m| m.entry_id == entry.entry_id) {
+                    c.matches.push(cpb::ControlMatch {
+                        regime: entry.regime.clone(),
+                        entry_id: entry.entry_id.clone(),
+                        title: entry.title.clone(),
+                        // Conditional reasons cannot be checked without a spec: keep them all.
+                        reasons: v
+                            .reasons
+                            .iter()
+                            .map(|r| r.split_whitespace().next().unwrap_or(r).to_string())
+                            .collect(),
+                        citations: v.citations.clone(),
+                        because: vec!["pre-classified by the caller".into()],
+                        confidence: v.confidence,
+                        effective_from: v.effective_from.clone(),
+                        effective_until: v.effective_until.clone(),
+                        note: v.note.clone(),
+                    });
+                }
+                c.status = cpb::ClassificationStatus::Listed as i32;
+                c.not_listed_label.clear();
+            }
+            None => {
+                // The regime's not-listed label (EAR99) is a classification too.
+                if labels.is_none() {
+                    labels = Some(client.describe_rules(remaining()).await?);
+                }
+                let label = labels
+                    .as_ref()
+                    .and_then(|d| d.packs.iter().find(|p| p.regime == e.regime))
+                    .map(|p| p.not_listed_label.clone())
+                    .unwrap_or_default();
+                if !label.is_empty() && label == e.entry_id {
+                    let c = &mut out[slot];
+                    if c.matches.is_empty() && c.undetermined.is_empty() {
+                        c.status = cpb::ClassificationStatus::NotListed as i32;
+                        c.not_listed_label = label;
+                    }
+                } else {
+                    bad.push(FieldViolation::new(
+                        format!("{field}.entry_id"),
+                        format!(
+                            "`{}` is not an entry of {}",
+                            e.entry_id.chars().take(64).collect::<String>(),
+                            e.regime
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    if !bad.is_empty() {
+        return Err(Error::InvalidArgument(bad));
+    }
+    Ok((out, digest))
+}
+
+fn page_size(n: i32) -> Result<usize, Error> {
+    match n {
+        n if n < 0 => Err(Error::InvalidArgument(vec![FieldViolation::new(
+            "page_size",
+            "must not be negative",
+        )])),
+        0 => Ok(DEFAULT_PAGE_SIZE),
+        n => Ok((n as usize).min(MAX_PAGE_SIZE)),
+    }
+}
+
+#[tonic::async_trait]
+impl LicensingService for Licensing {
+    async fn decide(
+        &self,
+        request: Request<pb::DecideRequest>,
+    ) -> Result<Response<pb::DecideResponse>, Status> {
+        let decision = Licensing::decide(self, request).await.map_err(|e| {
+            tracing::warn!(error = %e, "decide failed");
+            Status::from(e)
+        })?;
+        Ok(Response::new(pb::DecideResponse {
+            decision: Some(decision),
+        }))
+    }
+
+    async fn get_decision(
+        &self,
+        request: Request<pb::GetDecisionRequest>,
+    ) -> Result<Response<pb::GetDecisionResponse>, Status> {
+        let name = request.into_inner().name;
+        let Some(id) = name
+            .strip_prefix("decisions/")
+            .filter(|id| !id.is_empty() && id.len() <= 64)
+        else {
+            return Err(Error::InvalidArgument(vec![FieldViolation::new(
+                "name",
+                "must look like decisions/{id}",
+            )])
+            .into());
+        };
+        let id = id.to_string();
+        let record = self.blocking(move |l| l.by_decision_id(&id)).await?;
+        let record = record.ok_or_else(|| {
+            Error::NotFound(format!(
+                "decision `{}`",
+                name.chars().take(80).collect::<String>()
+            ))
+        })?;
+        Ok(Response::new(pb::GetDecisionResponse {
+            decision: Some(Self::decision_from_record(&record)?),
+        }))
+    }
+
+    async fn list_decisions(
+        &self,
+        request: Request<pb::ListDecisionsRequest>,
+    ) -> Result<Response<pb::ListDecisionsResponse>, Status> {
+        let req = request.into_inner();
+        let mut bad = Vec::new();
+        let outcome = match req.outcome {
+            0 => None,
+            o if convert::outcome_from_pb(o).is_some() => Some(o),
+            o => {
+                bad.push(FieldViolation::new(
+                    "outcome",
+                    format!("unknown outcome {o}"),
+                ));
+                None
+            }
+        };
+        let mut date = |field: &str, v: &str| -> Option<String> {
+            if v.is_empty() {
+                return None;
+            }
+            match dates::parse(v) {
+                Ok(d) => Some(dates::format(d)),
+                Err(m) => {
+                    bad.push(FieldViolation::new(field, m));
+                    None
+                }
+            }
+        };
+        let as_of_from = date("as_of_from", &req.as_of_from);
+        let as_of_until = date("as_of_until", &req.as_of_until);
+        let before_seq = if req.page_token.is_empty() {
+            None
+        } else {
+            match req
+                .page_token
+                .strip_prefix('s')
+                .and_then(|s| s.parse::<i64>().ok())
+            {
+                Some(s) => Some(s),
+                None => {
+                    bad.push(FieldViolation::new(
+                        "page_token",
+                        "not a token from a previous response",
+                    ));
+                    None
+                }
+            }
+        };
+        let limit = match page_size(req.page_size) {
+            Ok(l) => l,
+            Err(Error::InvalidArgument(v)) => {
+                bad.extend(v);
+                0
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if !bad.is_empty() {
+            return Err(Error::InvalidArgument(bad).into());
+        }
+        let filter = ListFilter {
+            outcome,
+            as_of_from,
+            as_of_until,
+            before_seq,
+            limit: limit + 1,
+        };
+        let mut records = self.blocking(move |l| l.list(&filter)).await?;
+        let next_page_token = if records.len() > limit {
+            records.truncate(limit);
+            records
+                .last()
+                .map(|r| format!("s{}", r.seq))
+                .unwrap_or_default()
+        } else {
+            String::new()
+        };
+        let decisions = records
+            .iter()
+            .map(Self::decision_from_record)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Response::new(pb::ListDecisionsResponse {
+            decisions,
+            next_page_token,
+        }))
+    }
+
+    async fn get_destination_status(
+        &self,
+        request: Request<pb::GetDestinationStatusRequest>,
+    ) -> Result<Response<pb::GetDestinationStatusResponse>, Status> {
+        let req = request.into_inner();
+        let mut bad = Vec::new();
+        if !crate::policy::is_country_code(&req.country) {
+            bad.push(FieldViolation::new(
+                "country",
+                "required: an ISO 3166-1 alpha-2 code such as CN",
+            ));
+        }
+        let on = dates::parse_or_today(&req.as_of)
+            .map_err(|m| bad.push(FieldViolation::new("as_of", m)))
+            .ok();
+        let Some(on) = on.filter(|_| bad.is_empty()) else {
+            return Err(Error::InvalidArgument(bad).into());
+        };
+        let policies = self.policies.current();
+        let mut memberships = Vec::new();
+        let mut measures = Vec::new();
+        for p in policies.regimes.values() {
+            for (g, v) in &p.groups {
+                if v.contains(on) && g.countries.contains(&req.country) {
+                    memberships.push(pb::GroupMembership {
+                        regime: p.regime.clone(),
+                        group: g.group.clone(),
+                        effective_from: dates::format(v.from),
+                        effective_until: v.until.map(dates::format).unwrap_or_default(),
+                        citation: g.citations.join("; "),
+                        confidence: if g.confidence == crate::policy::Confidence::Low {
+                            cpb::Confidence::Low
+                        } else {
+                            cpb::Confidence::High
+                        } as i32,
+                    });
+                }
+            }
+            for (r, v) in &p.rules {
+                let names_country = r.destinations.countries.contains(&req.country);
+                if v.contains(on) && names_country && !p.is_home(&req.country) {
+                    measures.push(format!(
+                        "{} {}: {} ({})",
+                        p.regime,
+                        r.id,
+                        r.cited.explanation,
+                        r.cited.citations.join("; ")
+                    ));
+                }
+            }
+        }
+        Ok(Response::new(pb::GetDestinationStatusResponse {
+            country: req.country,
+            as_of: dates::format(on),
+            memberships,
+            measures,
+            rules_digest: policies.digest.clone(),
+        }))
+    }
+
+    async fn verify_ledger(
+        &self,
+        _request: Request<pb::VerifyLedgerRequest>,
+    ) -> Result<Response<pb::VerifyLedgerResponse>, Status> {
+        let v = self.blocking(|l| l.verify()).await?;
+        Ok(Response::new(pb::VerifyLedgerResponse {
+            intact: v.broken.is_none(),
+            length: v.length,
+            head_hash: v.head_hash,
+            first_broken_sequence: v.broken.as_ref().map(|b| b.0).unwrap_or_default(),
+            problem: v.broken.map(|b| b.1).unwrap_or_default(),
+        }))
+    }
+}
