@@ -112,7 +112,10 @@ fn map_status(status: tonic::Status, field: &str) -> Error {
             }
             Error::InvalidArgument(v)
         }
-        Code::DeadlineExceeded => Error::DeadlineExceeded(status.message().to_string()),
+        // tonic's own enforcement of the request timeout reports Cancelled.
+        Code::DeadlineExceeded | Code::Cancelled => {
+            Error::DeadlineExceeded(status.message().to_string())
+        }
         code => Error::ClassifierUnavailable(format!("{code:?}: {}", status.message())),
     }
 }

@@ -162,8 +162,10 @@ impl Licensing {
 
     async fn decide(&self, request: Request<pb::DecideRequest>) -> Result<pb::Decision, Error> {
         let started = Instant::now();
-        let budget = grpc_timeout(request.metadata())
-            .map_or(self.classifier_timeout, |t| t.min(self.classifier_timeout));
+        // Keep a tenth of the caller's deadline to record and answer before the caller gives up.
+        let budget = grpc_timeout(request.metadata()).map_or(self.classifier_timeout, |t| {
+            (t - t / 10).min(self.classifier_timeout)
+        });
         let deadline = started + budget;
         let req = request.into_inner();
         let policies = self.policies.current();

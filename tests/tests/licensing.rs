@@ -1,0 +1,482 @@
+//! The licensing service over a real socket: idempotency, durability across a
+//! restart, tamper detection, failing closed when the classifier is down or
+//! slow, field violations, listing and destination status.
+
+use std::time::Duration;
+
+use exportctl_proto::classifier::{self as cpb, ItemKind};
+use exportctl_proto::licensing::{self as pb, Outcome};
+use exportctl_runtime::errors::field_violations;
+use exportctl_tests::{
+    bundled_classifier, licensing_client, start_licensing, start_pair, temp_ledger,
+};
+use tonic::Code;
+
+fn euv_resist_to_korea(request_id: &str, as_of: &str) -> pb::DecideRequest {
+    pb::DecideRequest {
+        request_id: request_id.into(),
+        export_country: "JP".into(),
+        destination_country: "KR".into(),
+        end_user: Some(pb::Party {
+            name: "Samsung Electronics Co., Ltd.".into(),
+            country: "KR".into(),
+            ..Default::default()
+        }),
+        end_use: Some(pb::EndUse {
+            purpose: "civil".into(),
+            ic_production: Some(true),
+            ..Default::default()
+        }),
+        lines: vec![pb::LineItem {
+            line_id: "10".into(),
+            spec: Some(cpb::ProductSpec {
+                kind: ItemKind::Material as i32,
+                material: "photoresist".into(),
+                resist_tone: "positive".into(),
+                wavelength_nm: Some(13.5),
+                ..Default::default()
+            }),
+            origin_country: "JP".into(),
+            quantity: 10.0,
+            ..Default::default()
+        }],
+        as_of: as_of.into(),
+    }
+}
+
+fn config(classifier_url: String, ledger: &std::path::Path) -> exportctl_licensing::Config {
+    exportctl_licensing::Config {
+        classifier_url,
+        ledger: format!("sqlite://{}", ledger.display()),
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn same_request_id_returns_the_stored_decision_and_a_different_request_is_refused() {
+    let (_c, licensing, _l) = start_pair("idempotency").await;
+    let mut client = licensing_client(&licensing).await;
+    let first = client
+        .decide(euv_resist_to_korea("po-1", "2019-07-05"))
+        .await
+        .unwrap()
+        .into_inner()
+        .decision
+        .unwrap();
+    assert_eq!(first.outcome, Outcome::LicenseRequired as i32);
+    assert!(first.name.starts_with("decisions/"));
+    assert_eq!(first.sequence, 1);
+    let again = client
+        .decide(euv_resist_to_korea("po-1", "2019-07-05"))
+        .await
+        .unwrap()
+        .into_inner()
+        .decision
+        .unwrap();
+    assert_eq!(again, first);
+    let status = client
+        .decide(euv_resist_to_korea("po-1", "2023-07-22"))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::AlreadyExists);
+    let fetched = client
+        .get_decision(pb::GetDecisionRequest {
+            name: first.name.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(fetched.decision.unwrap(), first);
+    let verify = client
+        .verify_ledger(pb::VerifyLedgerRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(verify.intact);
+    assert_eq!(verify.length, 1);
+    assert_eq!(verify.head_hash, first.record_hash);
+}
+
+#[tokio::test]
+async fn decisions_survive_a_restart_and_tampering_is_detected() {
+    let classifier = bundled_classifier().await;
+    let ledger = temp_ledger("restart");
+    let licensing = start_licensing(config(classifier.url(), &ledger)).await;
+    let mut client = licensing_client(&licensing).await;
+    let mut decisions = Vec::new();
+    for (i, date) in ["2019-07-03", "2019-07-05", "2023-07-20", "2023-07-22"]
+        .iter()
+        .enumerate()
+    {
+        let d = client
+            .decide(euv_resist_to_korea(&format!("po-{i}"), date))
+            .await
+            .unwrap()
+            .into_inner()
+            .decision
+            .unwrap();
+        decisions.push(d);
+    }
+    licensing.stop().await;
+
+    let licensing = start_licensing(config(classifier.url(), &ledger)).await;
+    let mut client = licensing_client(&licensing).await;
+    for d in &decisions {
+        let got = client
+            .get_decision(pb::GetDecisionRequest {
+                name: d.name.clone(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(got.decision.as_ref(), Some(d));
+        let retried = client
+            .decide(euv_resist_to_korea(&d.request_id, &d.as_of))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(retried.decision.as_ref(), Some(d));
+    }
+    let verify = client
+        .verify_ledger(pb::VerifyLedgerRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(verify.intact, "{verify:?}");
+    assert_eq!(verify.length, 4);
+    licensing.stop().await;
+
+    // Someone edits a stored outcome behind the service's back.
+    let conn = rusqlite::Connection::open(&ledger).unwrap();
+    conn.execute_batch(&format!(
+        "DROP TRIGGER decisions_no_update; UPDATE decisions SET outcome = {} WHERE seq = 3;",
+        Outcome::NoLicenseRequired as i32
+    ))
+    .unwrap();
+    drop(conn);
+    let licensing = start_licensing(config(classifier.url(), &ledger)).await;
+    let mut client = licensing_client(&licensing).await;
+    let verify = client
+        .verify_ledger(pb::VerifyLedgerRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!verify.intact);
+    assert_eq!(verify.first_broken_sequence, 3);
+    assert_eq!(verify.length, 2);
+}
+
+#[tokio::test]
+async fn classifier_down_is_unavailable_and_nothing_is_recorded() {
+    // A port with nothing listening on it.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", dead.local_addr().unwrap());
+    drop(dead);
+    let ledger = temp_ledger("classifier-down");
+    let licensing = start_licensing(config(url, &ledger)).await;
+    let mut client = licensing_client(&licensing).await;
+    let status = client
+        .decide(euv_resist_to_korea("po-down", "2023-07-22"))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+    let verify = client
+        .verify_ledger(pb::VerifyLedgerRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(verify.length, 0);
+    let listed = client
+        .list_decisions(pb::ListDecisionsRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(listed.decisions.is_empty());
+}
+
+#[tokio::test]
+async fn a_slow_classifier_exceeds_the_callers_deadline_and_nothing_is_recorded() {
+    // A TCP server that accepts and never answers.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", silent.local_addr().unwrap());
+    let hold = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((sock, _)) = silent.accept().await {
+            held.push(sock);
+        }
+    });
+    let ledger = temp_ledger("classifier-slow");
+    let licensing = start_licensing(config(url, &ledger)).await;
+    let mut client = licensing_client(&licensing).await;
+    let mut req = tonic::Request::new(euv_resist_to_korea("po-slow", "2023-07-22"));
+    req.set_timeout(Duration::from_millis(300));
+    let started = std::time::Instant::now();
+    let status = client.decide(req).await.unwrap_err();
+    assert_eq!(status.code(), Code::DeadlineExceeded, "{status:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "the caller's deadline was not propagated"
+    );
+    let verify = client
+        .verify_ledger(pb::VerifyLedgerRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(verify.length, 0);
+    hold.abort();
+}
+
+#[tokio::test]
+async fn bad_requests_name_every_field_including_the_classifiers() {
+    let (_c, licensing, _l) = start_pair("bad-input").await;
+    let mut client = licensing_client(&licensing).await;
+    let mut req = euv_resist_to_korea("", "2019-13-01");
+    req.export_country = "Japan".into();
+    req.end_user = None;
+    req.end_use.as_mut().unwrap().purpose = "peaceful".into();
+    req.end_use.as_mut().unwrap().fab_logic_node_nm = Some(f64::NAN);
+    req.lines[0].origin_country = String::new();
+    let status = client.decide(req).await.unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    let fields: Vec<String> = field_violations(&status)
+        .into_iter()
+        .map(|v| v.field)
+        .collect();
+    for f in [
+        "request_id",
+        "export_country",
+        "end_user",
+        "end_use.purpose",
+        "end_use.fab_logic_node_nm",
+        "lines[0].origin_country",
+        "as_of",
+    ] {
+        assert!(
+            fields.contains(&f.to_string()),
+            "{f} missing from {fields:?}"
+        );
+    }
+
+    // A spec the classifier rejects is reported under the line's path, and nothing is recorded.
+    let mut req = euv_resist_to_korea("po-typo", "2023-07-22");
+    let mut second = req.lines[0].clone();
+    second.line_id = "20".into();
+    second.spec.as_mut().unwrap().material = "photoresit".into();
+    req.lines.push(second);
+    let status = client.decide(req).await.unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    let v = field_violations(&status);
+    assert_eq!(v.len(), 1, "{v:?}");
+    assert_eq!(v[0].field, "lines[1].spec.material");
+    assert_eq!(
+        client
+            .verify_ledger(pb::VerifyLedgerRequest {})
+            .await
+            .unwrap()
+            .into_inner()
+            .length,
+        0
+    );
+
+    let mut dup = euv_resist_to_korea("po-dup", "2023-07-22");
+    dup.lines.push(dup.lines[0].clone());
+    let status = client.decide(dup).await.unwrap_err();
+    assert_eq!(field_violations(&status)[0].field, "lines[1].line_id");
+}
+
+#[tokio::test]
+async fn pre_classified_entries_are_checked_with_the_classifier() {
+    let (_c, licensing, _l) = start_pair("pre-classified").await;
+    let mut client = licensing_client(&licensing).await;
+    let mut req = euv_resist_to_korea("po-pre", "2019-07-05");
+    req.lines[0].spec = None;
+    req.lines[0].entries = vec![pb::PreClassifiedEntry {
+        regime: "JP-FEFTA".into(),
+        entry_id: "7(19)".into(),
+    }];
+    let d = client
+        .decide(req)
+        .await
+        .unwrap()
+        .into_inner()
+        .decision
+        .unwrap();
+    assert_eq!(d.outcome, Outcome::LicenseRequired as i32);
+    assert_eq!(d.lines[0].classifications[0].matches[0].entry_id, "7(19)");
+
+    let mut req = euv_resist_to_korea("po-pre-bad", "2019-07-05");
+    req.lines[0].spec = None;
+    req.lines[0].entries = vec![
+        pb::PreClassifiedEntry {
+            regime: "JP-FEFTA".into(),
+            entry_id: "7(99)".into(),
+        },
+        pb::PreClassifiedEntry {
+            regime: "US-EAR".into(),
+            entry_id: "3A090.a".into(),
+        },
+    ];
+    let status = client.decide(req).await.unwrap_err();
+    let fields: Vec<String> = field_violations(&status)
+        .into_iter()
+        .map(|v| v.field)
+        .collect();
+    assert_eq!(
+        fields,
+        ["lines[0].entries[0].entry_id", "lines[0].entries[1].regime"]
+    );
+
+    // EAR99 is a classification too: a US shipment pre-classified EAR99 to an SMIC affiliate.
+    let req = pb::DecideRequest {
+        request_id: "po-ear99".into(),
+        export_country: "US".into(),
+        destination_country: "CN".into(),
+        end_user: Some(pb::Party {
+            name: "SMIC Beijing".into(),
+            country: "CN".into(),
+            ..Default::default()
+        }),
+        end_use: None,
+        lines: vec![pb::LineItem {
+            line_id: "1".into(),
+            origin_country: "US".into(),
+            entries: vec![pb::PreClassifiedEntry {
+                regime: "US-EAR".into(),
+                entry_id: "EAR99".into(),
+            }],
+            ..Default::default()
+        }],
+        as_of: "2024-01-01".into(),
+    };
+    let d = client
+        .decide(req)
+        .await
+        .unwrap()
+        .into_inner()
+        .decision
+        .unwrap();
+    assert_eq!(d.outcome, Outcome::LicenseRequired as i32);
+    assert_eq!(d.lines[0].classifications[0].not_listed_label, "EAR99");
+}
+
+#[tokio::test]
+async fn list_decisions_filters_and_pages_and_destination_status() {
+    let (_c, licensing, _l) = start_pair("list").await;
+    let mut client = licensing_client(&licensing).await;
+    let dates = [
+        "2019-07-03",
+        "2019-07-05",
+        "2019-08-15",
+        "2023-07-20",
+        "2023-07-22",
+    ];
+    for (i, d) in dates.iter().enumerate() {
+        client
+            .decide(euv_resist_to_korea(&format!("po-{i}"), d))
+            .await
+            .unwrap();
+    }
+    let authorized = client
+        .list_decisions(pb::ListDecisionsRequest {
+            outcome: Outcome::Authorized as i32,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(authorized.decisions.len(), 3);
+    let in_2019 = client
+        .list_decisions(pb::ListDecisionsRequest {
+            as_of_from: "2019-01-01".into(),
+            as_of_until: "2020-01-01".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        in_2019
+            .decisions
+            .iter()
+            .map(|d| d.as_of.as_str())
+            .collect::<Vec<_>>(),
+        ["2019-08-15", "2019-07-05", "2019-07-03"]
+    );
+    let mut seen = 0;
+    let mut token = String::new();
+    loop {
+        let page = client
+            .list_decisions(pb::ListDecisionsRequest {
+                page_size: 2,
+                page_token: token.clone(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        seen += page.decisions.len();
+        token = page.next_page_token;
+        if token.is_empty() {
+            break;
+        }
+    }
+    assert_eq!(seen, dates.len());
+    let status = client
+        .list_decisions(pb::ListDecisionsRequest {
+            as_of_from: "yesterday".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(field_violations(&status)[0].field, "as_of_from");
+
+    let kr = client
+        .get_destination_status(pb::GetDestinationStatusRequest {
+            country: "KR".into(),
+            as_of: "2020-01-01".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let groups: Vec<(&str, &str)> = kr
+        .memberships
+        .iter()
+        .map(|m| (m.regime.as_str(), m.group.as_str()))
+        .collect();
+    assert!(!groups.contains(&("JP-FEFTA", "Group A")), "{groups:?}");
+    assert!(groups.contains(&("US-EAR", "A:5")), "{groups:?}");
+    let kr = client
+        .get_destination_status(pb::GetDestinationStatusRequest {
+            country: "KR".into(),
+            as_of: "2023-07-21".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        kr.memberships
+            .iter()
+            .any(|m| m.regime == "JP-FEFTA" && m.group == "Group A")
+    );
+    let ir = client
+        .get_destination_status(pb::GetDestinationStatusRequest {
+            country: "IR".into(),
+            as_of: "2024-01-01".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        ir.measures.iter().any(|m| m.contains("us-746-iran")),
+        "{:?}",
+        ir.measures
+    );
+    let status = client
+        .get_destination_status(pb::GetDestinationStatusRequest {
+            country: "Korea".into(),
+            as_of: String::new(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(field_violations(&status)[0].field, "country");
+}
