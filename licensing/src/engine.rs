@@ -768,20 +768,22 @@ fn owner_policy(
     )
 }
 
-enum Coverable {
+enum Coverable<'a> {
     Yes,
     No,
     Unknown(String),
+    /// It would cover, but a restriction takes it away.
+    Restricted(&'a crate::policy::RestrictionRow),
 }
 
-fn authorization_applies(
-    p: &RegimePolicy,
+fn authorization_applies<'a>(
+    p: &'a RegimePolicy,
     a: &AuthorizationRow,
     v: &Validity,
     s: &Shipment,
     class: &RegimeClassification,
     det: &Determination,
-) -> Coverable {
+) -> Coverable<'a> {
     let on = s.as_of;
     if !v.contains(on)
         || !a
@@ -824,19 +826,19 @@ fn authorization_applies(
             return Coverable::No;
         }
     }
-    for (r, rv) in &p.restrictions {
-        if rv.contains(on)
+    let restriction = p.restrictions.iter().find(|(r, rv)| {
+        rv.contains(on)
             && r.authorizations.contains(&a.id)
             && p.selects(&r.destinations, &s.destination, on)
             && entries
                 .iter()
                 .any(|m| r.entries.iter().any(|pat| pattern_matches(pat, &m.id)))
-        {
-            return Coverable::No;
-        }
-    }
+    });
     if p.selects(&a.destinations, &s.destination, on) {
-        return Coverable::Yes;
+        return match restriction {
+            Some((r, _)) => Coverable::Restricted(r),
+            None => Coverable::Yes,
+        };
     }
     match &a.excluded_destinations {
         Some(ex) if !p.selects(ex, &s.destination, on) => Coverable::Unknown(format!(
@@ -876,6 +878,13 @@ fn authorize(
                 return det;
             }
             Coverable::Unknown(why) => unknown = Some((a, why)),
+            Coverable::Restricted(r) => {
+                det.cite(&r.cited.citations);
+                det.explanation = format!(
+                    "{} The {} is not available ({}): {}",
+                    det.explanation, a.code, r.id, r.cited.explanation
+                );
+            }
             Coverable::No => {}
         }
     }
