@@ -4,29 +4,8 @@ use exportctl_runtime::FieldViolation;
 use exportctl_runtime::errors::{bad_request, with_reason};
 use tonic::{Code, Status};
 
-/// A rule pack (or the vocabulary) that failed validation, with the file and
-/// the rule it failed on.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{file}: {rule}: {message}")]
-pub struct LoadError {
-    pub file: String,
-    pub rule: String,
-    pub message: String,
-}
-
-impl LoadError {
-    pub fn new(
-        file: impl Into<String>,
-        rule: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Self {
-        Self {
-            file: file.into(),
-            rule: rule.into(),
-            message: message.into(),
-        }
-    }
-}
+/// A rule pack (or the vocabulary) that failed validation, naming the file and rule.
+pub use exportctl_runtime::pack::PackError as LoadError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

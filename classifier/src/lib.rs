@@ -18,8 +18,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use exportctl_proto::classifier::classifier_service_server::ClassifierServiceServer;
-use exportctl_runtime::server::{Limits, standard_router};
-use tonic::transport::server::{Router, TcpIncoming};
+use exportctl_runtime::server::{BoundServer, Limits};
+use tonic::server::NamedService;
 
 pub use engine::RuleSet;
 pub use error::{Error, LoadError};
@@ -57,9 +57,7 @@ pub fn load_rules(config: &Config) -> Result<RuleSet, LoadError> {
 
 /// A bound, ready-to-run classifier server.
 pub struct Application {
-    addr: SocketAddr,
-    incoming: TcpIncoming,
-    router: Router,
+    server: BoundServer,
     rules: SharedRules,
 }
 
@@ -67,27 +65,21 @@ impl Application {
     /// Loads the rules and binds the listener (port 0 picks a free port).
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let rules = SharedRules::new(load_rules(&config)?);
-        let listener = tokio::net::TcpListener::bind(config.listen).await?;
-        let addr = listener.local_addr()?;
-        let (router, health) =
-            standard_router(config.limits, &[exportctl_proto::FILE_DESCRIPTOR_SET])?;
         let service = ClassifierServiceServer::new(Classifier::new(rules.clone(), config.echo))
             .max_decoding_message_size(config.limits.max_decoding_message_size);
-        health
-            .set_serving::<ClassifierServiceServer<Classifier>>()
-            .await;
-        let router = router.add_service(service);
-        let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
-        Ok(Self {
-            addr,
-            incoming,
-            router,
-            rules,
-        })
+        let server = BoundServer::bind(
+            config.listen,
+            config.limits,
+            &[exportctl_proto::FILE_DESCRIPTOR_SET],
+            <ClassifierServiceServer<Classifier> as NamedService>::NAME,
+            |router| router.add_service(service),
+        )
+        .await?;
+        Ok(Self { server, rules })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.addr
+        self.server.local_addr()
     }
 
     /// The rule set in force (to reload it).
@@ -97,10 +89,8 @@ impl Application {
 
     /// Serves until `shutdown` resolves, then drains in-flight calls.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
-        tracing::info!(addr = %self.addr, digest = %self.rules.current().digest(), "classifier serving");
-        self.router
-            .serve_with_incoming_shutdown(self.incoming, shutdown)
-            .await?;
+        tracing::info!(addr = %self.local_addr(), digest = %self.rules.current().digest(), "classifier serving");
+        self.server.serve(shutdown).await?;
         tracing::info!("classifier stopped");
         Ok(())
     }

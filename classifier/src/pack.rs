@@ -11,14 +11,7 @@ use crate::criteria::Criterion;
 use crate::error::LoadError;
 use crate::vocabulary::Vocabulary;
 
-/// How sure the pack authors are of a fact (NOTES.md marks uncertain ones `[?]`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum Confidence {
-    #[default]
-    High,
-    Low,
-}
+pub use exportctl_runtime::pack::Confidence;
 
 /// A reason for control; `when` restricts it to specs matching a sub-criterion.
 #[derive(Debug, Clone, PartialEq)]
@@ -191,27 +184,10 @@ impl RulePack {
             let mut versions = Vec::with_capacity(row.version.len());
             for (n, v) in row.version.into_iter().enumerate() {
                 let at = format!("{id} version {}", n + 1);
-                let from = exportctl_runtime::dates::parse(&v.from)
-                    .map_err(|m| err(&at, format!("from: {m}")))?;
-                let until = match &v.until {
-                    Some(u) => Some(
-                        exportctl_runtime::dates::parse(u)
-                            .map_err(|m| err(&at, format!("until: {m}")))?,
-                    ),
-                    None => None,
-                };
-                if let Some(u) = until
-                    && u <= from
-                {
-                    return Err(err(
-                        &at,
-                        format!(
-                            "inverted date range: from {} is not before until {}",
-                            v.from,
-                            v.until.unwrap_or_default()
-                        ),
-                    ));
-                }
+                let validity =
+                    exportctl_runtime::pack::Validity::parse(&v.from, v.until.as_deref())
+                        .map_err(|m| err(&at, m))?;
+                let (from, until) = (validity.from, validity.until);
                 let criteria = Criterion::compile(&v.criteria, vocab)
                     .map_err(|m| err(&at, format!("criteria: {m}")))?;
                 if v.citations.is_empty() || v.citations.iter().any(|c| c.trim().is_empty()) {

@@ -1,7 +1,6 @@
 //! The gRPC service: converts and validates, then asks the engine.
 
 use std::pin::Pin;
-use std::sync::{Arc, RwLock};
 
 use exportctl_proto::classifier as pb;
 use exportctl_proto::classifier::classifier_service_server::ClassifierService;
@@ -24,23 +23,7 @@ pub const DEFAULT_PAGE_SIZE: usize = 50;
 pub const MAX_PAGE_SIZE: usize = 500;
 
 /// The rule set in force; replaced whole on reload, never mutated.
-#[derive(Debug, Clone)]
-pub struct SharedRules(Arc<RwLock<Arc<RuleSet>>>);
-
-impl SharedRules {
-    pub fn new(rules: RuleSet) -> Self {
-        Self(Arc::new(RwLock::new(Arc::new(rules))))
-    }
-
-    /// A snapshot: a call keeps the set it started with even if a reload happens.
-    pub fn current(&self) -> Arc<RuleSet> {
-        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
-    }
-
-    pub fn replace(&self, rules: RuleSet) {
-        *self.0.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(rules);
-    }
-}
+pub type SharedRules = exportctl_runtime::shared::Shared<RuleSet>;
 
 #[derive(Debug, Clone)]
 pub struct Classifier {

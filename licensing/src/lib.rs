@@ -22,8 +22,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use exportctl_proto::licensing::licensing_service_server::LicensingServiceServer;
-use exportctl_runtime::server::{Limits, standard_router};
-use tonic::transport::server::{Router, TcpIncoming};
+use exportctl_runtime::server::{BoundServer, Limits};
+use tonic::server::NamedService;
 
 pub use error::{Error, PolicyError};
 pub use policy::PolicySet;
@@ -79,9 +79,7 @@ pub fn load_policies(config: &Config) -> Result<PolicySet, PolicyError> {
 
 /// A bound, ready-to-run licensing server.
 pub struct Application {
-    addr: SocketAddr,
-    incoming: TcpIncoming,
-    router: Router,
+    server: BoundServer,
     policies: SharedPolicies,
 }
 
@@ -95,10 +93,6 @@ impl Application {
         let ledger = open_ledger(&config.ledger)?;
         let classifier =
             ClassifierClient::new(&config.classifier_url).map_err(anyhow::Error::msg)?;
-        let listener = tokio::net::TcpListener::bind(config.listen).await?;
-        let addr = listener.local_addr()?;
-        let (router, health) =
-            standard_router(config.limits, &[exportctl_proto::FILE_DESCRIPTOR_SET])?;
         let service = Licensing::new(
             policies.clone(),
             classifier,
@@ -108,32 +102,29 @@ impl Application {
         );
         let service = LicensingServiceServer::new(service)
             .max_decoding_message_size(config.limits.max_decoding_message_size);
-        health
-            .set_serving::<LicensingServiceServer<Licensing>>()
-            .await;
-        let router = router.add_service(service);
-        let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
-        Ok(Self {
-            addr,
-            incoming,
-            router,
-            policies,
-        })
+        let server = BoundServer::bind(
+            config.listen,
+            config.limits,
+            &[exportctl_proto::FILE_DESCRIPTOR_SET],
+            <LicensingServiceServer<Licensing> as NamedService>::NAME,
+            |router| router.add_service(service),
+        )
+        .await?;
+        Ok(Self { server, policies })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.addr
+        self.server.local_addr()
     }
 
     pub fn policies(&self) -> SharedPolicies {
         self.policies.clone()
     }
 
+    /// Serves until `shutdown` resolves, then drains in-flight calls.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
-        tracing::info!(addr = %self.addr, digest = %self.policies.current().digest, "licensing serving");
-        self.router
-            .serve_with_incoming_shutdown(self.incoming, shutdown)
-            .await?;
+        tracing::info!(addr = %self.local_addr(), digest = %self.policies.current().digest, "licensing serving");
+        self.server.serve(shutdown).await?;
         tracing::info!("licensing stopped");
         Ok(())
     }

@@ -13,14 +13,7 @@ use exportctl_runtime::dates;
 
 use crate::error::PolicyError;
 
-/// How sure the pack authors are of a fact.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum Confidence {
-    #[default]
-    High,
-    Low,
-}
+pub use exportctl_runtime::pack::{Confidence, Validity};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -62,19 +55,6 @@ pub enum ReviewPolicy {
     PresumptionOfDenial,
     CaseByCase,
     PresumptionOfApproval,
-}
-
-/// Half-open validity `[from, until)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Validity {
-    pub from: Date,
-    pub until: Option<Date>,
-}
-
-impl Validity {
-    pub fn contains(&self, on: Date) -> bool {
-        self.from <= on && self.until.is_none_or(|u| on < u)
-    }
 }
 
 /// Which destinations a rule speaks of.
@@ -478,23 +458,7 @@ impl Check<'_> {
         from: &str,
         until: Option<&str>,
     ) -> Result<Validity, PolicyError> {
-        let f = dates::parse(from).map_err(|m| self.err(rule, format!("from: {m}")))?;
-        let u = match until {
-            Some(u) => Some(dates::parse(u).map_err(|m| self.err(rule, format!("until: {m}")))?),
-            None => None,
-        };
-        if let Some(u) = u
-            && u <= f
-        {
-            return Err(self.err(
-                rule,
-                format!(
-                    "inverted date range: from {from} is not before until {}",
-                    until.unwrap_or("")
-                ),
-            ));
-        }
-        Ok(Validity { from: f, until: u })
+        Validity::parse(from, until).map_err(|m| self.err(rule, m))
     }
 
     fn cited(&self, rule: &str, c: &Cited) -> Result<Validity, PolicyError> {
@@ -568,8 +532,7 @@ impl RegimePolicy {
             for (b, vb) in groups.iter().skip(i + 1) {
                 if a.group == b.group
                     && let Some(c) = a.countries.iter().find(|c| b.countries.contains(c))
-                    && va.from < vb.until.unwrap_or(Date::MAX)
-                    && vb.from < va.until.unwrap_or(Date::MAX)
+                    && va.overlaps(vb)
                 {
                     return Err(ck.err(
                         &format!("group {}", a.group),

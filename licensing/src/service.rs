@@ -1,7 +1,7 @@
 //! The gRPC service: validates, classifies every line over gRPC, decides,
 //! records durably, then answers.
 
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use exportctl_proto::classifier as cpb;
@@ -24,22 +24,7 @@ pub const DEFAULT_PAGE_SIZE: usize = 50;
 pub const MAX_PAGE_SIZE: usize = 500;
 
 /// The policy set in force; replaced whole on reload.
-#[derive(Debug, Clone)]
-pub struct SharedPolicies(Arc<RwLock<Arc<PolicySet>>>);
-
-impl SharedPolicies {
-    pub fn new(p: PolicySet) -> Self {
-        Self(Arc::new(RwLock::new(Arc::new(p))))
-    }
-
-    pub fn current(&self) -> Arc<PolicySet> {
-        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
-    }
-
-    pub fn replace(&self, p: PolicySet) {
-        *self.0.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(p);
-    }
-}
+pub type SharedPolicies = exportctl_runtime::shared::Shared<PolicySet>;
 
 #[derive(Clone)]
 pub struct Licensing {

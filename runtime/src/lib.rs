@@ -4,7 +4,9 @@
 
 pub mod dates;
 pub mod errors;
+pub mod pack;
 pub mod server;
+pub mod shared;
 pub mod telemetry;
 
 pub use errors::FieldViolation;

@@ -92,6 +92,55 @@ pub fn grpc_timeout(metadata: &tonic::metadata::MetadataMap) -> Option<std::time
     })
 }
 
+/// A server bound to its address, with health, reflection and one service in
+/// its router, ready to serve.
+pub struct BoundServer {
+    addr: std::net::SocketAddr,
+    incoming: tonic::transport::server::TcpIncoming,
+    router: Router,
+}
+
+impl BoundServer {
+    /// Binds `listen` (port 0 picks a free port); `add` puts the service into the
+    /// router, and `service_name` is marked serving for health checks.
+    pub async fn bind(
+        listen: std::net::SocketAddr,
+        limits: Limits,
+        descriptor_sets: &[&[u8]],
+        service_name: &str,
+        add: impl FnOnce(Router) -> Router,
+    ) -> std::io::Result<Self> {
+        let listener = tokio::net::TcpListener::bind(listen).await?;
+        let addr = listener.local_addr()?;
+        let (router, health) =
+            standard_router(limits, descriptor_sets).map_err(std::io::Error::other)?;
+        health
+            .set_service_status(service_name, tonic_health::ServingStatus::Serving)
+            .await;
+        let incoming =
+            tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
+        Ok(Self {
+            addr,
+            incoming,
+            router: add(router),
+        })
+    }
+
+    pub fn local_addr(&self) -> std::net::SocketAddr {
+        self.addr
+    }
+
+    /// Serves until `shutdown` resolves, then drains in-flight calls.
+    pub async fn serve(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send,
+    ) -> Result<(), tonic::transport::Error> {
+        self.router
+            .serve_with_incoming_shutdown(self.incoming, shutdown)
+            .await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,107 @@
+//! What every rule or policy pack shares: load errors naming the file and
+//! rule, confidence marks, and half-open effective dates.
+
+use serde::Deserialize;
+use time::Date;
+
+use crate::dates;
+
+/// A pack that failed validation, with the file and the rule it failed on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}: {rule}: {message}")]
+pub struct PackError {
+    pub file: String,
+    pub rule: String,
+    pub message: String,
+}
+
+impl PackError {
+    pub fn new(
+        file: impl Into<String>,
+        rule: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            file: file.into(),
+            rule: rule.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// How sure the pack authors are of a fact (the notes mark uncertain ones `[?]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    #[default]
+    High,
+    Low,
+}
+
+impl Confidence {
+    pub fn is_low(self) -> bool {
+        self == Confidence::Low
+    }
+}
+
+/// Effective dates `[from, until)`: in force from `from`, no longer on `until`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Validity {
+    pub from: Date,
+    pub until: Option<Date>,
+}
+
+impl Validity {
+    /// Parses `YYYY-MM-DD` bounds, refusing an empty or inverted range.
+    pub fn parse(from: &str, until: Option<&str>) -> Result<Self, String> {
+        let f = dates::parse(from).map_err(|m| format!("from: {m}"))?;
+        let u = match until {
+            Some(u) => Some(dates::parse(u).map_err(|m| format!("until: {m}"))?),
+            None => None,
+        };
+        if let Some(u) = u
+            && u <= f
+        {
+            return Err(format!(
+                "inverted date range: from {from} is not before until {}",
+                until.unwrap_or_default()
+            ));
+        }
+        Ok(Self { from: f, until: u })
+    }
+
+    pub fn contains(&self, on: Date) -> bool {
+        self.from <= on && self.until.is_none_or(|u| on < u)
+    }
+
+    pub fn overlaps(&self, other: &Validity) -> bool {
+        self.from < other.until.unwrap_or(Date::MAX) && other.from < self.until.unwrap_or(Date::MAX)
+    }
+
+    /// `until` as text, empty when open-ended.
+    pub fn until_text(&self) -> String {
+        self.until.map(dates::format).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validity_is_half_open_and_refuses_inverted_ranges() {
+        let v = Validity::parse("2019-07-04", Some("2023-03-23")).unwrap();
+        assert!(!v.contains(dates::parse("2019-07-03").unwrap()));
+        assert!(v.contains(dates::parse("2019-07-04").unwrap()));
+        assert!(v.contains(dates::parse("2023-03-22").unwrap()));
+        assert!(!v.contains(dates::parse("2023-03-23").unwrap()));
+        assert!(
+            Validity::parse("2020-01-01", Some("2020-01-01"))
+                .unwrap_err()
+                .contains("inverted")
+        );
+        let open = Validity::parse("2023-03-23", None).unwrap();
+        assert!(!v.overlaps(&open));
+        assert!(open.overlaps(&Validity::parse("2024-01-01", Some("2024-02-01")).unwrap()));
+    }
+}
