@@ -145,29 +145,14 @@ impl Criterion {
     pub fn explain(&self, facts: &Facts, vocab: &Vocabulary, out: &mut Explanation) -> Truth {
         match self {
             Criterion::All(cs) | Criterion::Any(cs) => {
-                let is_all = matches!(self, Criterion::All(_));
-                let (decisive, neutral) = if is_all {
-                    (Truth::False, Truth::True)
-                } else {
-                    (Truth::True, Truth::False)
-                };
-                let mut parts: Vec<(Truth, Explanation)> = Vec::with_capacity(cs.len());
-                for c in cs {
-                    let mut e = Explanation::default();
-                    let t = c.explain(facts, vocab, &mut e);
-                    parts.push((t, e));
-                }
-                let result = if parts.iter().any(|(t, _)| *t == decisive) {
-                    decisive
-                } else if parts.iter().any(|(t, _)| *t == Truth::Unknown) {
-                    Truth::Unknown
-                } else {
-                    neutral
-                };
-                for (t, e) in parts {
-                    if t == result {
-                        out.because.extend(e.because);
-                        out.missing.extend(e.missing);
+                // Only the children that agree with the result explain it: the
+                // true ones of a true `and`/`or`, the unknown ones of an unknown one.
+                let result = self.eval(facts, vocab);
+                if result != Truth::False {
+                    for c in cs {
+                        if c.eval(facts, vocab) == result {
+                            c.explain(facts, vocab, out);
+                        }
                     }
                 }
                 result
