@@ -312,6 +312,7 @@ pub fn regime_facts(c: &cpb::RegimeClassification) -> engine::RegimeClassificati
             .map(|u| engine::UndeterminedEntry {
                 id: u.entry_id.clone(),
                 missing: u.missing_attributes.clone(),
+                citations: u.citations.clone(),
             })
             .collect(),
         not_listed_label: c.not_listed_label.clone(),

@@ -50,6 +50,7 @@ pub struct MatchedEntry {
 pub struct UndeterminedEntry {
     pub id: String,
     pub missing: Vec<String>,
+    pub citations: Vec<String>,
 }
 
 /// The line's classification in one regime.
@@ -212,6 +213,10 @@ pub fn decide(policies: &PolicySet, shipment: &Shipment, config: &EngineConfig) 
                 "a rule pack for exports from {}",
                 shipment.export_country
             ));
+            d.cite(&[format!(
+                "exportctl policy set {}: regimes by export country and origin (common.toml)",
+                policies.version
+            )]);
             dets.push(d);
         }
         for regime in regimes {
@@ -227,6 +232,7 @@ pub fn decide(policies: &PolicySet, shipment: &Shipment, config: &EngineConfig) 
                     );
                     d.explanation = format!("The item was not classified in {regime}.");
                     d.missing_facts.push(format!("classification in {regime}"));
+                    d.cite(std::slice::from_ref(&policy.source));
                     dets.push(d);
                 }
             }
@@ -270,7 +276,7 @@ fn advisories(policies: &PolicySet, s: &Shipment) -> Vec<Advisory> {
                 a.manufacturers.is_empty()
                     || a.manufacturers
                         .iter()
-                        .any(|m| l.manufacturer.contains(m.as_str()))
+                        .any(|m| contains_words(&l.manufacturer, m))
             })
             .map(|l| l.line_id.clone())
             .collect();
@@ -315,6 +321,9 @@ fn decide_regime(
             Source::List,
         );
         d.entry_ids = class.undetermined.iter().map(|u| u.id.clone()).collect();
+        for u in &class.undetermined {
+            d.cite(&u.citations);
+        }
         let mut missing: Vec<String> = class
             .undetermined
             .iter()
@@ -344,13 +353,16 @@ fn decide_regime(
             Items::All => true,
             Items::Unlisted => !listed && class.undetermined.is_empty(),
         };
-        if !applies || !v.contains(on) || !p.selects(&rule.destinations, &s.destination, on) {
+        if !applies || !v.contains(on) {
             continue;
         }
+        let Some(selected) = p.select(&rule.destinations, &s.destination, on) else {
+            continue;
+        };
         let mut d = Determination::new(regime, rule.outcome, &rule.id, Source::Destination);
         d.review_policy = rule.review_policy;
         d.cite(&rule.cited.citations);
-        d.low_confidence = low(rule.cited.confidence);
+        d.low_confidence = low(rule.cited.confidence) || selected.is_low();
         d.explanation = format!("{}{}", rule.cited.explanation, low_note(d.low_confidence));
         if rule.outcome == Outcome::Indeterminate {
             d.missing_facts.push(format!("review under {}", rule.id));
@@ -394,8 +406,9 @@ fn decide_regime(
                 reqs.push(d);
             }
             PartyMatch::NearMiss(score) => {
-                let mut d =
-                    Determination::new(regime, Outcome::Indeterminate, &party.id, Source::EndUser);
+                // A near miss is never more severe than the listing itself would be.
+                let outcome = Outcome::Indeterminate.min(party.outcome);
+                let mut d = Determination::new(regime, outcome, &party.id, Source::EndUser);
                 d.cite(&party.cited.citations);
                 d.explanation = format!(
                     "{} resembles {} on the {} (name similarity {:.2}); a person must confirm whether they are the same party.",
@@ -404,8 +417,10 @@ fn decide_regime(
                     party.list.replace('_', " "),
                     score
                 );
-                d.missing_facts
-                    .push(format!("end_user.name: confirm it is not {}", party.name));
+                if outcome == Outcome::Indeterminate {
+                    d.missing_facts
+                        .push(format!("end_user.name: confirm it is not {}", party.name));
+                }
                 reqs.push(d);
             }
         }
@@ -418,10 +433,12 @@ fn decide_regime(
             Items::Listed => listed,
             Items::Unlisted => !listed && class.undetermined.is_empty(),
         };
-        if !v.contains(on) || !applies_to_item || !p.selects(&rule.destinations, &s.destination, on)
-        {
+        if !v.contains(on) || !applies_to_item {
             continue;
         }
+        let Some(selected) = p.select(&rule.destinations, &s.destination, on) else {
+            continue;
+        };
         if let Some(test) = &rule.advanced_node {
             if s.end_use.ic_production != Some(true) {
                 continue;
@@ -431,7 +448,7 @@ fn decide_regime(
                 Fab::Advanced(because) => {
                     let mut d = Determination::new(regime, rule.outcome, &rule.id, Source::EndUse);
                     d.cite(&rule.cited.citations);
-                    d.low_confidence = low(rule.cited.confidence);
+                    d.low_confidence = low(rule.cited.confidence) || selected.is_low();
                     let (policy, owner_note) = owner_policy(p, rule, &s.end_use, on);
                     d.review_policy = policy;
                     d.explanation = format!(
@@ -621,9 +638,9 @@ fn list_requirements(
             covered_reasons.push(reason);
         }
         covered_entry = true;
-        if !p.selects(&rule.destinations, &s.destination, on) {
+        let Some(selected) = p.select(&rule.destinations, &s.destination, on) else {
             continue;
-        }
+        };
         push(
             reqs,
             rule.id.clone(),
@@ -632,7 +649,7 @@ fn list_requirements(
             &|d| {
                 d.review_policy = rule.review_policy;
                 d.cite(&rule.cited.citations);
-                d.low_confidence |= low(rule.cited.confidence);
+                d.low_confidence |= low(rule.cited.confidence) || selected.is_low();
                 d.explanation = format!("{}{}", rule.cited.explanation, low_note(d.low_confidence));
                 if let Some(a) = &rule.authorization {
                     d.authorization = Some(a.clone());
@@ -731,15 +748,39 @@ fn advanced_node(t: &AdvancedNodeTest, e: &EndUseFacts, on: Date, redefined: Opt
         {
             return Fab::Advanced(format!("DRAM density {d} Gb/mm2 > {limit} Gb/mm2"));
         }
-        let makes_dram = e.fab_dram_half_pitch_nm.is_some();
-        if makes_dram && e.fab_dram_cell_area_um2.is_none() && e.fab_dram_density_gb_mm2.is_none() {
-            return Fab::Unknown(vec![
-                "end_use.fab_dram_cell_area_um2".into(),
-                "end_use.fab_dram_density_gb_mm2".into(),
-            ]);
-        }
     }
-    Fab::NotAdvanced
+    // Nothing made it advanced. For each kind of IC the fab makes, every test of
+    // that kind needs its fact before the fab can be cleared.
+    let mut missing = Vec::new();
+    let mut need = |absent: bool, fact: &str| {
+        if absent {
+            missing.push(format!("end_use.{fact}"));
+        }
+    };
+    if e.fab_logic_node_nm.is_some() || e.fab_transistor_architecture.is_some() {
+        need(e.fab_logic_node_nm.is_none(), "fab_logic_node_nm");
+        need(
+            e.fab_transistor_architecture.is_none(),
+            "fab_transistor_architecture",
+        );
+    }
+    let makes_dram = e.fab_dram_half_pitch_nm.is_some()
+        || e.fab_dram_cell_area_um2.is_some()
+        || e.fab_dram_density_gb_mm2.is_some();
+    if makes_dram && dram_by_cell {
+        need(e.fab_dram_cell_area_um2.is_none(), "fab_dram_cell_area_um2");
+        need(
+            e.fab_dram_density_gb_mm2.is_none(),
+            "fab_dram_density_gb_mm2",
+        );
+    } else if makes_dram {
+        need(e.fab_dram_half_pitch_nm.is_none(), "fab_dram_half_pitch_nm");
+    }
+    if missing.is_empty() {
+        Fab::NotAdvanced
+    } else {
+        Fab::Unknown(missing)
+    }
 }
 
 fn owner_policy(
@@ -769,7 +810,8 @@ fn owner_policy(
 }
 
 enum Coverable<'a> {
-    Yes,
+    /// Covered; the confidence of the destination's selection.
+    Yes(Confidence),
     No,
     Unknown(String),
     /// It would cover, but a restriction takes it away.
@@ -834,10 +876,10 @@ fn authorization_applies<'a>(
                 .iter()
                 .any(|m| r.entries.iter().any(|pat| pattern_matches(pat, &m.id)))
     });
-    if p.selects(&a.destinations, &s.destination, on) {
+    if let Some(selected) = p.select(&a.destinations, &s.destination, on) {
         return match restriction {
             Some((r, _)) => Coverable::Restricted(r),
-            None => Coverable::Yes,
+            None => Coverable::Yes(selected),
         };
     }
     match &a.excluded_destinations {
@@ -862,18 +904,19 @@ fn authorize(
     let mut unknown = None;
     for (a, v) in &p.authorizations {
         match authorization_applies(p, a, v, s, class, &det) {
-            Coverable::Yes => {
+            Coverable::Yes(selected) => {
+                let weak = low(a.cited.confidence) || selected.is_low();
                 det.outcome = Outcome::Authorized;
                 det.authorization = Some(a.code.clone());
                 det.cite(&a.cited.citations);
-                det.low_confidence |= low(a.cited.confidence);
+                det.low_confidence |= weak;
                 det.explanation = format!(
                     "{} Covered by {} ({}): {}{}",
                     det.explanation,
                     a.code,
                     a.id,
                     a.cited.explanation,
-                    low_note(low(a.cited.confidence))
+                    low_note(weak)
                 );
                 return det;
             }
@@ -897,4 +940,11 @@ fn authorize(
         return det;
     }
     det
+}
+
+/// Whether `phrase` appears in `text` as whole words (both normalized).
+fn contains_words(text: &str, phrase: &str) -> bool {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let wanted: Vec<&str> = phrase.split_whitespace().collect();
+    !wanted.is_empty() && words.windows(wanted.len()).any(|w| w == wanted.as_slice())
 }

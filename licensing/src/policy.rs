@@ -45,6 +45,15 @@ impl Outcome {
             self
         }
     }
+
+    /// The less severe of two outcomes.
+    pub fn min(self, other: Outcome) -> Outcome {
+        if other.severity() < self.severity() {
+            other
+        } else {
+            self
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
@@ -94,6 +103,7 @@ pub enum Items {
 pub struct Cited {
     pub from: String,
     pub until: Option<String>,
+    #[serde(default)]
     pub citations: Vec<String>,
     #[serde(default)]
     pub confidence: Confidence,
@@ -108,6 +118,7 @@ pub struct GroupRow {
     pub countries: Vec<String>,
     pub from: String,
     pub until: Option<String>,
+    #[serde(default)]
     pub citations: Vec<String>,
     #[serde(default)]
     pub confidence: Confidence,
@@ -125,6 +136,7 @@ pub struct ChartRow {
     /// Cells the notes mark uncertain: decided INDETERMINATE.
     #[serde(default)]
     pub uncertain: Vec<String>,
+    #[serde(default)]
     pub citations: Vec<String>,
     #[serde(default)]
     pub confidence: Confidence,
@@ -353,6 +365,7 @@ pub struct ApplicabilityRow {
     #[serde(default)]
     pub origin_countries: Vec<String>,
     pub regimes: Vec<String>,
+    #[serde(default)]
     pub citations: Vec<String>,
 }
 
@@ -389,22 +402,44 @@ impl RegimePolicy {
             .collect()
     }
 
-    pub fn selects(&self, sel: &DestinationSelector, country: &str, on: Date) -> bool {
+    /// Whether the selector picks the country on the date; `Some(Low)` when
+    /// that rests only on low-confidence group memberships.
+    pub fn select(&self, sel: &DestinationSelector, country: &str, on: Date) -> Option<Confidence> {
         if sel.except_countries.iter().any(|c| c == country) {
-            return false;
+            return None;
         }
         if sel.countries.iter().any(|c| c == country) {
-            return true;
+            return Some(Confidence::High);
         }
-        let groups = self.groups_of(country, on);
-        if sel
-            .except_groups
+        let memberships: Vec<(&str, Confidence)> = self
+            .groups
             .iter()
-            .any(|g| groups.contains(&g.as_str()))
+            .filter(|(g, v)| v.contains(on) && g.countries.iter().any(|c| c == country))
+            .map(|(g, _)| (g.group.as_str(), g.confidence))
+            .collect();
+        if memberships
+            .iter()
+            .any(|(g, _)| sel.except_groups.iter().any(|x| x == g))
         {
-            return false;
+            return None;
         }
-        sel.all || sel.groups.iter().any(|g| groups.contains(&g.as_str()))
+        if sel.all {
+            return Some(Confidence::High);
+        }
+        let via: Vec<Confidence> = memberships
+            .iter()
+            .filter(|(g, _)| sel.groups.iter().any(|x| x == g))
+            .map(|(_, c)| *c)
+            .collect();
+        match via.as_slice() {
+            [] => None,
+            v if v.contains(&Confidence::High) => Some(Confidence::High),
+            _ => Some(Confidence::Low),
+        }
+    }
+
+    pub fn selects(&self, sel: &DestinationSelector, country: &str, on: Date) -> bool {
+        self.select(sel, country, on).is_some()
     }
 
     pub fn is_home(&self, country: &str) -> bool {
@@ -461,10 +496,15 @@ impl Check<'_> {
         Validity::parse(from, until).map_err(|m| self.err(rule, m))
     }
 
-    fn cited(&self, rule: &str, c: &Cited) -> Result<Validity, PolicyError> {
-        if c.citations.is_empty() || c.citations.iter().any(|x| x.trim().is_empty()) {
+    fn citations(&self, rule: &str, citations: &[String]) -> Result<(), PolicyError> {
+        if citations.is_empty() || citations.iter().any(|x| x.trim().is_empty()) {
             return Err(self.err(rule, "needs at least one non-empty citation"));
         }
+        Ok(())
+    }
+
+    fn cited(&self, rule: &str, c: &Cited) -> Result<Validity, PolicyError> {
+        self.citations(rule, &c.citations)?;
         self.validity(rule, &c.from, c.until.as_deref())
     }
 
@@ -520,9 +560,7 @@ impl RegimePolicy {
         for g in parsed.group {
             let at = format!("group {}", g.group);
             ck.countries(&at, &g.countries)?;
-            if g.citations.is_empty() {
-                return Err(ck.err(&at, "needs at least one citation"));
-            }
+            ck.citations(&at, &g.citations)?;
             let v = ck.validity(&at, &g.from, g.until.as_deref())?;
             group_names.insert(g.group.clone());
             groups.push((g, v));
@@ -542,16 +580,18 @@ impl RegimePolicy {
             }
         }
 
+        let mut charted = HashSet::new();
         for row in &parsed.chart {
             ck.countries("chart", &row.countries)?;
+            if let Some(c) = row.countries.iter().find(|c| !charted.insert(c.as_str())) {
+                return Err(ck.err("chart", format!("{c} is in more than one chart row")));
+            }
             for r in row.x.iter().chain(&row.blank).chain(&row.uncertain) {
                 if !h.chart_reasons.contains(r) {
                     return Err(ck.err("chart", format!("`{r}` is not among chart_reasons")));
                 }
             }
-            if row.citations.is_empty() {
-                return Err(ck.err("chart", "needs at least one citation"));
-            }
+            ck.citations("chart", &row.citations)?;
         }
 
         let mut rules = Vec::new();
@@ -695,6 +735,7 @@ impl PolicySet {
         }
         for row in &parsed.applicability {
             ck.countries("applicability", &row.export_countries)?;
+            ck.citations("applicability", &row.citations)?;
             ck.countries("applicability", &row.origin_countries)?;
             if let Some(r) = row.regimes.iter().find(|r| !regimes.contains_key(*r)) {
                 return Err(ck.err("applicability", format!("unknown regime `{r}`")));
