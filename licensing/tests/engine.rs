@@ -881,18 +881,17 @@ fn us_744_23_macau_and_d5_from_2023_11_17() {
             ("2023-11-16", License(Denial)),
         ],
     );
-    for destination in ["VE"] {
-        let base = fab_supplies(destination, "2023-11-17").logic_fab(Some(7.0), Some("finfet"));
-        dated(
-            &base,
-            US,
-            &[
-                ("2023-11-16", Clear),
-                ("2023-11-17", License(Denial)),
-                ("2023-11-18", License(Denial)),
-            ],
-        );
-    }
+    // D:5 from 2023-11-17.
+    let base = fab_supplies("VE", "2023-11-17").logic_fab(Some(7.0), Some("finfet"));
+    dated(
+        &base,
+        US,
+        &[
+            ("2023-11-16", Clear),
+            ("2023-11-17", License(Denial)),
+            ("2023-11-18", License(Denial)),
+        ],
+    );
     // Vietnam is D:1 but not D:5; Taiwan is neither.
     let outside = fab_supplies("VN", "2024-03-01").logic_fab(Some(7.0), Some("finfet"));
     destined(&outside, US, &[("VN", Clear), ("TW", Clear), ("KR", Clear)]);
