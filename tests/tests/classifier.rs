@@ -495,3 +495,28 @@ async fn stream_has_backpressure_when_the_client_stops_reading() {
     assert_eq!(stable, 3, "the server kept pulling requests: {last}");
     assert!(last < 200_000, "buffered {last} requests");
 }
+
+#[tokio::test]
+async fn oversize_fields_are_invalid_arguments() {
+    let server = bundled_classifier().await;
+    let mut client = classifier_client(&server).await;
+    let mut spec = euv_resist();
+    spec.description = "x".repeat(3 * 1024 * 1024);
+    spec.parameters = (0..100)
+        .map(|i| pb::Parameter {
+            name: format!("p{i}"),
+            value: Some(pb::parameter::Value::Flag(true)),
+            unit: String::new(),
+        })
+        .collect();
+    let status = client
+        .classify(request(spec, "2024-01-01"))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    let fields: Vec<String> = field_violations(&status)
+        .into_iter()
+        .map(|v| v.field)
+        .collect();
+    assert_eq!(fields, ["spec.description", "spec.parameters"]);
+}
