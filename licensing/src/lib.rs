@@ -31,7 +31,7 @@ pub use service::{Licensing, SharedPolicies};
 
 use crate::classifier_client::ClassifierClient;
 use crate::engine::EngineConfig;
-use crate::ledger::{LedgerStore, SqliteLedger};
+use crate::ledger::{LedgerStore, PostgresLedger, SqliteLedger};
 
 /// Settings of one licensing server.
 #[derive(Debug, Clone)]
@@ -67,7 +67,10 @@ pub fn open_ledger(url: &str) -> anyhow::Result<Arc<dyn LedgerStore>> {
         anyhow::ensure!(!path.is_empty(), "ledger url `{url}` names no file");
         return Ok(Arc::new(SqliteLedger::open(std::path::Path::new(path))?));
     }
-    anyhow::bail!("unsupported ledger url `{url}` (expected sqlite://PATH)")
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok(Arc::new(PostgresLedger::connect(url)?));
+    }
+    anyhow::bail!("unsupported ledger url `{url}` (expected sqlite://PATH or postgres://…)")
 }
 
 pub fn load_policies(config: &Config) -> Result<PolicySet, PolicyError> {
@@ -90,7 +93,9 @@ impl Application {
             "party match threshold must be within 0..1"
         );
         let policies = SharedPolicies::new(load_policies(&config)?);
-        let ledger = open_ledger(&config.ledger)?;
+        // Opening may block (file system, network): keep it off the executor.
+        let url = config.ledger.clone();
+        let ledger = tokio::task::spawn_blocking(move || open_ledger(&url)).await??;
         let classifier =
             ClassifierClient::new(&config.classifier_url).map_err(anyhow::Error::msg)?;
         let service = Licensing::new(

@@ -1,0 +1,297 @@
+//! The embedded default: SQLite in WAL mode with `synchronous = FULL`, so a
+//! commit is on disk before it returns.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::{
+    Appended, BatchWriter, GroupCommitter, LedgerError, LedgerStore, ListFilter, NewRecord, Record,
+    Verification, chain_batch, verify_chain,
+};
+
+impl From<rusqlite::Error> for LedgerError {
+    fn from(e: rusqlite::Error) -> Self {
+        LedgerError(e.to_string())
+    }
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS decisions (
+    seq INTEGER PRIMARY KEY,
+    decision_id TEXT NOT NULL UNIQUE,
+    request_id TEXT NOT NULL UNIQUE,
+    request_hash TEXT NOT NULL,
+    request BLOB NOT NULL,
+    decision BLOB NOT NULL,
+    outcome INTEGER NOT NULL,
+    as_of TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    rules_digest TEXT NOT NULL,
+    classifier_rules_digest TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS decisions_as_of ON decisions (as_of);
+CREATE TRIGGER IF NOT EXISTS decisions_no_update BEFORE UPDATE ON decisions
+BEGIN SELECT RAISE(ABORT, 'the decision ledger is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS decisions_no_delete BEFORE DELETE ON decisions
+BEGIN SELECT RAISE(ABORT, 'the decision ledger is append-only'); END;
+";
+
+const COLUMNS: &str = "seq, decision_id, request_id, request_hash, request, decision, outcome, as_of, created_at, rules_digest, classifier_rules_digest, prev_hash, hash";
+
+/// SQLite ledger: one writer thread (group commit), one reader connection.
+pub struct SqliteLedger {
+    writer: GroupCommitter,
+    reader: Mutex<Connection>,
+}
+
+fn open(path: &Path) -> Result<Connection, LedgerError> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    Ok(conn)
+}
+
+fn row_to_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<Record> {
+    Ok(Record {
+        seq: row.get(0)?,
+        body: NewRecord {
+            decision_id: row.get(1)?,
+            request_id: row.get(2)?,
+            request: row.get(4)?,
+            decision: row.get(5)?,
+            outcome: row.get(6)?,
+            as_of: row.get(7)?,
+            created_at: row.get(8)?,
+            rules_digest: row.get(9)?,
+            classifier_rules_digest: row.get(10)?,
+        },
+        request_hash: row.get(3)?,
+        prev_hash: row.get(11)?,
+        hash: row.get(12)?,
+    })
+}
+
+fn one(conn: &Connection, column: &str, value: &str) -> Result<Option<Record>, LedgerError> {
+    let sql = format!("SELECT {COLUMNS} FROM decisions WHERE {column} = ?1");
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row(params![value], row_to_record)
+        .optional()?)
+}
+
+struct Writer(Connection);
+
+impl BatchWriter for Writer {
+    fn write_batch(&mut self, batch: Vec<NewRecord>) -> Result<Vec<Appended>, LedgerError> {
+        let tx = self
+            .0
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let last = tx
+            .query_row(
+                "SELECT seq, hash FROM decisions ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let out = chain_batch(last, batch, |request_id| one(&tx, "request_id", request_id))?;
+        {
+            let mut insert = tx.prepare_cached(&format!(
+                "INSERT INTO decisions ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+            ))?;
+            for a in &out {
+                if let Appended::New(r) = a {
+                    let b = &r.body;
+                    insert.execute(params![
+                        r.seq,
+                        b.decision_id,
+                        b.request_id,
+                        r.request_hash,
+                        b.request,
+                        b.decision,
+                        b.outcome,
+                        b.as_of,
+                        b.created_at,
+                        b.rules_digest,
+                        b.classifier_rules_digest,
+                        r.prev_hash,
+                        r.hash
+                    ])?;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(out)
+    }
+}
+
+impl SqliteLedger {
+    /// Opens (creating if needed) the ledger file.
+    pub fn open(path: &Path) -> Result<Self, LedgerError> {
+        let writer = open(path)?;
+        writer.execute_batch(SCHEMA)?;
+        let reader = open(path)?;
+        let writer = GroupCommitter::spawn("ledger-sqlite", Writer(writer))
+            .map_err(|e| LedgerError(e.to_string()))?;
+        Ok(Self {
+            writer,
+            reader: Mutex::new(reader),
+        })
+    }
+
+    fn reader(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.reader.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl LedgerStore for SqliteLedger {
+    fn append(&self, record: NewRecord) -> Result<Appended, LedgerError> {
+        self.writer.append(record)
+    }
+
+    fn by_request_id(&self, request_id: &str) -> Result<Option<Record>, LedgerError> {
+        one(&self.reader(), "request_id", request_id)
+    }
+
+    fn by_decision_id(&self, decision_id: &str) -> Result<Option<Record>, LedgerError> {
+        one(&self.reader(), "decision_id", decision_id)
+    }
+
+    fn list(&self, f: &ListFilter) -> Result<Vec<Record>, LedgerError> {
+        let conn = self.reader();
+        let sql = format!(
+            "SELECT {COLUMNS} FROM decisions
+             WHERE (?1 IS NULL OR outcome = ?1) AND (?2 IS NULL OR as_of >= ?2) AND (?3 IS NULL OR as_of < ?3)
+               AND (?4 IS NULL OR seq < ?4)
+             ORDER BY seq DESC LIMIT ?5"
+        );
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(
+            params![
+                f.outcome,
+                f.as_of_from,
+                f.as_of_until,
+                f.before_seq,
+                f.limit as i64
+            ],
+            row_to_record,
+        )?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    fn verify(&self) -> Result<Verification, LedgerError> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM decisions ORDER BY seq"))?;
+        let rows = stmt.query_map([], row_to_record)?;
+        verify_chain(rows.map(|r| r.map_err(LedgerError::from)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(i: usize) -> NewRecord {
+        NewRecord {
+            decision_id: format!("d{i}"),
+            request_id: format!("r{i}"),
+            request: vec![i as u8; 8],
+            decision: vec![1, 2, i as u8],
+            outcome: 1,
+            as_of: "2024-01-01".into(),
+            created_at: "2024-01-01T00:00:00Z".into(),
+            rules_digest: "sha256:p".into(),
+            classifier_rules_digest: "sha256:c".into(),
+        }
+    }
+
+    fn temp_ledger(name: &str) -> (SqliteLedger, std::path::PathBuf) {
+        let path =
+            std::env::temp_dir().join(format!("exportctl-ledger-{name}-{}.db", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        (SqliteLedger::open(&path).unwrap(), path)
+    }
+
+    #[test]
+    fn chains_records_and_is_idempotent_on_request_id() {
+        let (l, path) = temp_ledger("chain");
+        for i in 0..5 {
+            assert!(matches!(l.append(record(i)).unwrap(), Appended::New(_)));
+        }
+        match l.append(record(2)).unwrap() {
+            Appended::Existing(r) => assert_eq!(r.seq, 3),
+            other => panic!("{other:?}"),
+        }
+        let v = l.verify().unwrap();
+        assert_eq!(v.length, 5);
+        assert!(v.broken.is_none());
+        assert_eq!(l.by_request_id("r4").unwrap().unwrap().hash, v.head_hash);
+        let page = l
+            .list(&ListFilter {
+                limit: 2,
+                before_seq: Some(5),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(page.iter().map(|r| r.seq).collect::<Vec<_>>(), vec![4, 3]);
+        std::fs::remove_file(path).ok();
+    }
+
+    #[test]
+    fn updates_are_refused_and_tampering_is_detected() {
+        let (l, path) = temp_ledger("tamper");
+        for i in 0..4 {
+            l.append(record(i)).unwrap();
+        }
+        drop(l);
+        let conn = Connection::open(&path).unwrap();
+        let err = conn
+            .execute("UPDATE decisions SET outcome = 3 WHERE seq = 2", [])
+            .unwrap_err();
+        assert!(err.to_string().contains("append-only"), "{err}");
+        conn.execute_batch(
+            "DROP TRIGGER decisions_no_update; UPDATE decisions SET outcome = 3 WHERE seq = 2;",
+        )
+        .unwrap();
+        drop(conn);
+        let l = SqliteLedger::open(&path).unwrap();
+        let v = l.verify().unwrap();
+        assert_eq!(v.broken.as_ref().map(|b| b.0), Some(2), "{v:?}");
+        assert_eq!(v.length, 1);
+        std::fs::remove_file(path).ok();
+    }
+
+    #[test]
+    fn concurrent_appends_form_one_chain() {
+        let (l, path) = temp_ledger("concurrent");
+        let l = std::sync::Arc::new(l);
+        let threads: Vec<_> = (0..8)
+            .map(|t| {
+                let l = l.clone();
+                std::thread::spawn(move || {
+                    for i in 0..50 {
+                        // Every other request id is shared by two threads: one of them must get Existing.
+                        let n = if i % 2 == 0 {
+                            t * 1000 + i
+                        } else {
+                            (t / 2) * 1000 + i
+                        };
+                        l.append(record(n)).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let v = l.verify().unwrap();
+        assert!(v.broken.is_none(), "{v:?}");
+        // 8 threads x 25 unique ids + 4 pairs x 25 shared ids.
+        assert_eq!(v.length, 8 * 25 + 4 * 25);
+        std::fs::remove_file(path).ok();
+    }
+}
