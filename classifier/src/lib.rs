@@ -16,6 +16,10 @@ pub mod vocabulary;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use exportctl_runtime::reload::{ReloadStats, Reloader};
 
 use exportctl_proto::classifier::classifier_service_server::ClassifierServiceServer;
 use exportctl_runtime::server::{BoundServer, Limits};
@@ -34,6 +38,8 @@ pub struct Config {
     /// Serve the Echo baseline RPC (for benchmarks).
     pub echo: bool,
     pub limits: Limits,
+    /// How often the rules directory is checked for changes (SIGHUP reloads at once).
+    pub reload_interval: Duration,
 }
 
 impl Default for Config {
@@ -43,6 +49,7 @@ impl Default for Config {
             rules: None,
             echo: false,
             limits: Limits::default(),
+            reload_interval: Duration::from_secs(2),
         }
     }
 }
@@ -59,6 +66,8 @@ pub fn load_rules(config: &Config) -> Result<RuleSet, LoadError> {
 pub struct Application {
     server: BoundServer,
     rules: SharedRules,
+    reloader: Option<Reloader<RuleSet>>,
+    reload_stats: Arc<ReloadStats>,
 }
 
 impl Application {
@@ -75,7 +84,22 @@ impl Application {
             |router| router.add_service(service),
         )
         .await?;
-        Ok(Self { server, rules })
+        let reload_stats = Arc::new(ReloadStats::default());
+        let reloader = config.rules.clone().map(|dir| Reloader {
+            what: "classifier rules",
+            dir,
+            interval: config.reload_interval,
+            shared: rules.clone(),
+            load: RuleSet::load_dir,
+            digest: |r: &RuleSet| r.digest().to_string(),
+            stats: reload_stats.clone(),
+        });
+        Ok(Self {
+            server,
+            rules,
+            reloader,
+            reload_stats,
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -87,10 +111,20 @@ impl Application {
         self.rules.clone()
     }
 
+    /// Reload outcomes so far.
+    pub fn reload_stats(&self) -> Arc<ReloadStats> {
+        self.reload_stats.clone()
+    }
+
     /// Serves until `shutdown` resolves, then drains in-flight calls.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
         tracing::info!(addr = %self.local_addr(), digest = %self.rules.current().digest(), "classifier serving");
-        self.server.serve(shutdown).await?;
+        let reloading = self.reloader.map(Reloader::spawn);
+        let served = self.server.serve(shutdown).await;
+        if let Some(task) = reloading {
+            task.abort();
+        }
+        served?;
         tracing::info!("classifier stopped");
         Ok(())
     }

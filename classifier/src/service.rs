@@ -85,12 +85,13 @@ impl ClassifierService for Classifier {
     ) -> Result<Response<Self::ClassifyStreamStream>, Status> {
         let mut input = request.into_inner();
         let (tx, rx) = mpsc::channel(STREAM_BUFFER);
-        let rules = self.rules.clone();
+        // One snapshot for the whole stream: a reload mid-stream does not change its answers.
+        let rules = self.rules.current();
         tokio::spawn(async move {
             let mut index = 0usize;
             while let Some(item) = input.next().await {
                 let reply = match item {
-                    Ok(req) => match classify(&rules.current(), &req) {
+                    Ok(req) => match classify(&rules, &req) {
                         Ok(resp) => Ok(resp),
                         Err(e) => {
                             let status = Status::from(e);

@@ -22,6 +22,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use exportctl_proto::licensing::licensing_service_server::LicensingServiceServer;
+use exportctl_runtime::reload::{ReloadStats, Reloader};
 use exportctl_runtime::server::{BoundServer, Limits};
 use tonic::server::NamedService;
 
@@ -45,6 +46,8 @@ pub struct Config {
     pub engine: EngineConfig,
     pub classifier_timeout: Duration,
     pub limits: Limits,
+    /// How often the policy directory is checked for changes (SIGHUP reloads at once).
+    pub reload_interval: Duration,
 }
 
 impl Default for Config {
@@ -57,6 +60,7 @@ impl Default for Config {
             engine: EngineConfig::default(),
             classifier_timeout: Duration::from_secs(5),
             limits: Limits::default(),
+            reload_interval: Duration::from_secs(2),
         }
     }
 }
@@ -84,6 +88,8 @@ pub fn load_policies(config: &Config) -> Result<PolicySet, PolicyError> {
 pub struct Application {
     server: BoundServer,
     policies: SharedPolicies,
+    reloader: Option<Reloader<PolicySet>>,
+    reload_stats: Arc<ReloadStats>,
 }
 
 impl Application {
@@ -115,7 +121,22 @@ impl Application {
             |router| router.add_service(service),
         )
         .await?;
-        Ok(Self { server, policies })
+        let reload_stats = Arc::new(ReloadStats::default());
+        let reloader = config.policy.clone().map(|dir| Reloader {
+            what: "licensing policies",
+            dir,
+            interval: config.reload_interval,
+            shared: policies.clone(),
+            load: PolicySet::load_dir,
+            digest: |p: &PolicySet| p.digest.clone(),
+            stats: reload_stats.clone(),
+        });
+        Ok(Self {
+            server,
+            policies,
+            reloader,
+            reload_stats,
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -126,10 +147,20 @@ impl Application {
         self.policies.clone()
     }
 
+    /// Reload outcomes so far.
+    pub fn reload_stats(&self) -> Arc<ReloadStats> {
+        self.reload_stats.clone()
+    }
+
     /// Serves until `shutdown` resolves, then drains in-flight calls.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
         tracing::info!(addr = %self.local_addr(), digest = %self.policies.current().digest, "licensing serving");
-        self.server.serve(shutdown).await?;
+        let reloading = self.reloader.map(Reloader::spawn);
+        let served = self.server.serve(shutdown).await;
+        if let Some(task) = reloading {
+            task.abort();
+        }
+        served?;
         tracing::info!("licensing stopped");
         Ok(())
     }

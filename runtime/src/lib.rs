@@ -5,6 +5,7 @@
 pub mod dates;
 pub mod errors;
 pub mod pack;
+pub mod reload;
 pub mod server;
 pub mod shared;
 pub mod telemetry;
