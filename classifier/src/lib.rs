@@ -22,7 +22,8 @@ use std::time::Duration;
 use exportctl_runtime::reload::{ReloadStats, Reloader};
 
 use exportctl_proto::classifier::classifier_service_server::ClassifierServiceServer;
-use exportctl_runtime::server::{BoundServer, Limits};
+use exportctl_runtime::metrics::Registry;
+use exportctl_runtime::server::{BoundServer, Limits, Listen};
 use tonic::server::NamedService;
 
 pub use engine::RuleSet;
@@ -40,6 +41,8 @@ pub struct Config {
     pub limits: Limits,
     /// How often the rules directory is checked for changes (SIGHUP reloads at once).
     pub reload_interval: Duration,
+    /// Where to serve Prometheus `/metrics`; `None` = not served.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 impl Default for Config {
@@ -50,6 +53,7 @@ impl Default for Config {
             echo: false,
             limits: Limits::default(),
             reload_interval: Duration::from_secs(2),
+            metrics_listen: None,
         }
     }
 }
@@ -66,44 +70,59 @@ pub fn load_rules(config: &Config) -> Result<RuleSet, LoadError> {
 pub struct Application {
     server: BoundServer,
     rules: SharedRules,
-    reloader: Option<Reloader<RuleSet>>,
     reload_stats: Arc<ReloadStats>,
 }
 
 impl Application {
-    /// Loads the rules and binds the listener (port 0 picks a free port).
+    /// Loads the rules and binds the listeners (port 0 picks a free port).
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let rules = SharedRules::new(load_rules(&config)?);
+        let registry = Arc::new(Registry::default());
         let service = ClassifierServiceServer::new(Classifier::new(rules.clone(), config.echo))
             .max_decoding_message_size(config.limits.max_decoding_message_size);
-        let server = BoundServer::bind(
-            config.listen,
+        let mut server = BoundServer::bind(
+            Listen {
+                grpc: config.listen,
+                metrics: config.metrics_listen,
+            },
             config.limits,
             &[exportctl_proto::FILE_DESCRIPTOR_SET],
             <ClassifierServiceServer<Classifier> as NamedService>::NAME,
+            registry.clone(),
             |router| router.add_service(service),
         )
         .await?;
+        let digest = |r: &RuleSet| r.digest().to_string();
         let reload_stats = Arc::new(ReloadStats::default());
-        let reloader = config.rules.clone().map(|dir| Reloader {
-            what: "classifier rules",
-            dir,
-            interval: config.reload_interval,
-            shared: rules.clone(),
-            load: RuleSet::load_dir,
-            digest: |r: &RuleSet| r.digest().to_string(),
-            stats: reload_stats.clone(),
-        });
+        reload_stats.expose(&registry, "classifier", rules.clone(), digest);
+        if let Some(dir) = config.rules.clone() {
+            server.companion(
+                Reloader {
+                    what: "classifier rules",
+                    dir,
+                    interval: config.reload_interval,
+                    shared: rules.clone(),
+                    load: RuleSet::load_dir,
+                    digest,
+                    stats: reload_stats.clone(),
+                }
+                .run(),
+            );
+        }
         Ok(Self {
             server,
             rules,
-            reloader,
             reload_stats,
         })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
         self.server.local_addr()
+    }
+
+    /// Where `/metrics` is served, if configured.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.server.metrics_addr()
     }
 
     /// The rule set in force (to reload it).
@@ -119,12 +138,7 @@ impl Application {
     /// Serves until `shutdown` resolves, then drains in-flight calls.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
         tracing::info!(addr = %self.local_addr(), digest = %self.rules.current().digest(), "classifier serving");
-        let reloading = self.reloader.map(Reloader::spawn);
-        let served = self.server.serve(shutdown).await;
-        if let Some(task) = reloading {
-            task.abort();
-        }
-        served?;
+        self.server.serve(shutdown).await?;
         tracing::info!("classifier stopped");
         Ok(())
     }

@@ -1,16 +1,106 @@
 //! `classifier`: the exportctl classifier gRPC server.
+//!
+//! `classifier [FLAGS]` serves; `classifier healthcheck` asks the server on
+//! the configured listen address whether it is SERVING (for container health
+//! checks).
 
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use exportctl_classifier::{Application, Config};
+use exportctl_proto::classifier::classifier_service_server::SERVICE_NAME;
 use exportctl_runtime::server::shutdown_signal;
 use exportctl_runtime::telemetry::{self, LogFormat};
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 
 /// Classifies semiconductor products against export-control lists over gRPC.
 #[derive(Debug, Parser)]
 #[command(name = "classifier", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    args: Args,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check that the server on the listen address (--listen, CLASSIFIER_LISTEN)
+    /// is SERVING (grpc.health.v1 Check); exit 0 if so, 1 otherwise.
+    Healthcheck(HealthcheckArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct HealthcheckArgs {
+    /// Address to check instead of the listen address. An unspecified address
+    /// (0.0.0.0, [::]) is checked on loopback.
+    #[arg(long)]
+    addr: Option<SocketAddr>,
+    /// Service to check; "" asks about the server as a whole.
+    #[arg(long, default_value = SERVICE_NAME)]
+    service: String,
+    /// Give up (and fail) after this many milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 3000)]
+    timeout_ms: u64,
+}
+
+/// Runs one grpc.health.v1 Check within the timeout: exit 0 when SERVING.
+async fn healthcheck(listen: SocketAddr, args: HealthcheckArgs) -> ExitCode {
+    let mut addr = args.addr.unwrap_or(listen);
+    if addr.ip().is_unspecified() {
+        addr.set_ip(match addr {
+            SocketAddr::V4(_) => Ipv4Addr::LOCALHOST.into(),
+            SocketAddr::V6(_) => Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    let timeout = Duration::from_millis(args.timeout_ms);
+    let check = async {
+        let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))?
+            .connect_timeout(timeout)
+            .connect()
+            .await?;
+        let request = HealthCheckRequest {
+            service: args.service.clone(),
+        };
+        let status = HealthClient::new(channel)
+            .check(request)
+            .await?
+            .into_inner()
+            .status;
+        anyhow::Ok(status)
+    };
+    let what = if args.service.is_empty() {
+        format!("{addr}")
+    } else {
+        format!("{} at {addr}", args.service)
+    };
+    match tokio::time::timeout(timeout, check).await {
+        Ok(Ok(status)) if status == ServingStatus::Serving as i32 => {
+            println!("{what}: SERVING");
+            ExitCode::SUCCESS
+        }
+        Ok(Ok(status)) => {
+            let name = ServingStatus::try_from(status).map_or("UNKNOWN", |s| s.as_str_name());
+            eprintln!("{what}: {name}");
+            ExitCode::FAILURE
+        }
+        Ok(Err(e)) => {
+            eprintln!("{what}: {e:#}");
+            ExitCode::FAILURE
+        }
+        Err(_) => {
+            eprintln!("{what}: no answer within {} ms", args.timeout_ms);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// How to serve.
+#[derive(Debug, clap::Args)]
 struct Args {
     /// Address to listen on.
     #[arg(long, env = "CLASSIFIER_LISTEN", default_value = "127.0.0.1:50051")]
@@ -30,8 +120,11 @@ struct Args {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let args = Args::parse();
+async fn main() -> anyhow::Result<ExitCode> {
+    let Cli { command, args } = Cli::parse();
+    if let Some(Command::Healthcheck(check)) = command {
+        return Ok(healthcheck(args.listen, check).await);
+    }
     telemetry::init(args.log_format);
     let config = Config {
         listen: args.listen,
@@ -46,8 +139,9 @@ async fn main() -> anyhow::Result<()> {
             rules.packs().count(),
             rules.digest()
         );
-        return Ok(());
+        return Ok(ExitCode::SUCCESS);
     }
     let app = Application::build(config).await?;
-    app.run_until(shutdown_signal()).await
+    app.run_until(shutdown_signal()).await?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,14 +1,33 @@
-//! `exportctl`: the human entry point. `exportctl serve` runs the classifier
-//! and the licensing service in one process on the embedded defaults
-//! (bundled rule packs, SQLite ledger).
+//! `exportctl`: the human entry point.
+//!
+//! - `exportctl serve` runs the classifier and the licensing service in one
+//!   process on the embedded defaults (bundled rule packs, SQLite ledger).
+//! - `exportctl classify` and `exportctl decide` call the running services
+//!   over gRPC, with the request given as flags or as a JSON/YAML file, and
+//!   print a table (or `--json`). A failed call prints its gRPC status and
+//!   every `BadRequest` field violation and exits 1; a request that cannot be
+//!   read exits 2.
+
+mod input;
+mod output;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
+use exportctl_proto::classifier::ClassifyRequest;
+use exportctl_proto::classifier::classifier_service_client::ClassifierServiceClient;
+use exportctl_proto::licensing::DecideRequest;
+use exportctl_proto::licensing::licensing_service_client::LicensingServiceClient;
 use exportctl_runtime::server::shutdown_signal;
 use exportctl_runtime::telemetry::{self, LogFormat};
 use tokio::sync::watch;
+use tonic::transport::{Channel, Endpoint};
+
+use crate::input::{ClassifyFile, DecideFile, ShipmentArgs, SpecArgs};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -25,6 +44,90 @@ struct Cli {
 enum Command {
     /// Run the classifier and the licensing service in one process.
     Serve(ServeArgs),
+    /// Classify one product with the running classifier service.
+    ///
+    /// The spec comes from flags, e.g.
+    /// `exportctl classify --kind material --material photoresist --resist-tone positive
+    /// --wavelength-nm 13.5 --as-of 2023-07-22`, or from a ClassifyRequest in JSON or
+    /// YAML (`--file item.yaml`; proto field names, kind as ITEM_KIND_MATERIAL or MATERIAL).
+    Classify(Box<ClassifyArgs>),
+    /// Decide a shipment with the running licensing service (recorded in its ledger).
+    ///
+    /// The shipment (one line) comes from flags, e.g.
+    /// `exportctl decide --export-country US --destination-country CN --end-user-name "Example
+    /// Logic Fab Co." --end-user-country CN --purpose civil --ic-production true
+    /// --fab-logic-node-nm 16 --origin-country US --kind material --material wet_clean_chemical`,
+    /// or from a DecideRequest in JSON or YAML (`--file shipment.yaml`; any number of lines).
+    Decide(Box<DecideArgs>),
+}
+
+/// Options of every call to a service.
+#[derive(Debug, clap::Args)]
+struct CallArgs {
+    /// Print the response (or the error) as JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Deadline of the call, milliseconds (sent to the service as grpc-timeout).
+    #[arg(long, value_name = "MS", default_value_t = 30_000)]
+    timeout_ms: u64,
+}
+
+#[derive(Debug, clap::Args)]
+struct ClassifyArgs {
+    /// The classifier service.
+    #[arg(
+        long,
+        env = "EXPORTCTL_CLASSIFIER_URL",
+        default_value = "http://127.0.0.1:50051"
+    )]
+    classifier_url: String,
+    /// Read the ClassifyRequest from this JSON or YAML file (`-` = standard
+    /// input) instead of the spec flags.
+    #[arg(long, short, value_name = "PATH", conflicts_with = "spec_flags")]
+    file: Option<PathBuf>,
+    /// Evaluation date, YYYY-MM-DD (default: today, UTC); overrides the file's.
+    #[arg(long, value_name = "DATE")]
+    as_of: Option<String>,
+    /// Only this regime, e.g. US-EAR (default: all). Repeatable; overrides the file's.
+    #[arg(long = "regime", value_name = "REGIME")]
+    regimes: Vec<String>,
+    #[command(flatten)]
+    spec: SpecArgs,
+    #[command(flatten)]
+    call: CallArgs,
+}
+
+#[derive(Debug, clap::Args)]
+struct DecideArgs {
+    /// The licensing service.
+    #[arg(
+        long,
+        env = "EXPORTCTL_LICENSING_URL",
+        default_value = "http://127.0.0.1:50052"
+    )]
+    licensing_url: String,
+    /// Read the DecideRequest from this JSON or YAML file (`-` = standard
+    /// input) instead of the shipment and spec flags.
+    #[arg(
+        long,
+        short,
+        value_name = "PATH",
+        conflicts_with_all = ["spec_flags", "shipment_flags"]
+    )]
+    file: Option<PathBuf>,
+    /// Idempotency key: the same id with the same request returns the recorded
+    /// decision. Overrides the file's; when neither gives one, a new id is made.
+    #[arg(long, value_name = "ID")]
+    request_id: Option<String>,
+    /// Shipment date, YYYY-MM-DD (default: today, UTC); overrides the file's.
+    #[arg(long, value_name = "DATE")]
+    as_of: Option<String>,
+    #[command(flatten)]
+    shipment: ShipmentArgs,
+    #[command(flatten)]
+    spec: SpecArgs,
+    #[command(flatten)]
+    call: CallArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -87,9 +190,173 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Why a call did not produce a response.
+enum Failure {
+    /// The request could not be read or built (exit 2).
+    Input(anyhow::Error),
+    /// The service answered with an error, or could not be reached (exit 1).
+    Rpc {
+        target: String,
+        status: tonic::Status,
+    },
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Self {
+        Self::Input(e)
+    }
+}
+
+/// A lazily connecting channel to `url` (`host:port` means `http://host:port`).
+fn channel(url: &str, timeout: Duration) -> anyhow::Result<Channel> {
+    let url = if url.contains("://") {
+        url.to_string()
+    } else {
+        format!("http://{url}")
+    };
+    let endpoint = Endpoint::from_shared(url.clone())
+        .with_context(|| format!("invalid service url `{url}`"))?
+        .connect_timeout(timeout.min(Duration::from_secs(5)))
+        .timeout(timeout)
+        .tcp_nodelay(true);
+    Ok(endpoint.connect_lazy())
+}
+
+fn request_with_deadline<T>(message: T, timeout: Duration) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    request.set_timeout(timeout);
+    request
+}
+
+fn read_request<F, T>(path: &Path) -> anyhow::Result<T>
+where
+    F: serde::de::DeserializeOwned,
+    T: TryFrom<F, Error = anyhow::Error>,
+{
+    let file: F = input::read_file(path)?;
+    T::try_from(file).with_context(|| format!("{}: not a valid request", path.display()))
+}
+
+async fn classify(args: Box<ClassifyArgs>) -> Result<String, Failure> {
+    let mut request: ClassifyRequest = match &args.file {
+        Some(path) => read_request::<ClassifyFile, _>(path)?,
+        None => ClassifyRequest {
+            spec: Some(args.spec.to_spec()),
+            ..Default::default()
+        },
+    };
+    if let Some(as_of) = args.as_of {
+        request.as_of = as_of;
+    }
+    if !args.regimes.is_empty() {
+        request.regimes = args.regimes;
+    }
+    let timeout = Duration::from_millis(args.call.timeout_ms);
+    let mut client = ClassifierServiceClient::new(channel(&args.classifier_url, timeout)?);
+    let response = client
+        .classify(request_with_deadline(request, timeout))
+        .await
+        .map_err(|status| Failure::Rpc {
+            target: format!("classifier at {}", args.classifier_url),
+            status,
+        })?
+        .into_inner();
+    Ok(if args.call.json {
+        pretty(&output::classify_json(&response))
+    } else {
+        output::classify_table(&response)
+    })
+}
+
+/// A request id for a request that names none: `cli-` and the time in
+/// microseconds and the process id, so two runs never share one.
+fn new_request_id() -> String {
+    let micros = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_micros())
+        .unwrap_or_default();
+    format!("cli-{micros}-{}", std::process::id())
+}
+
+async fn decide(args: Box<DecideArgs>) -> Result<String, Failure> {
+    let mut request: DecideRequest = match &args.file {
+        Some(path) => read_request::<DecideFile, _>(path)?,
+        None => args.shipment.to_request(&args.spec),
+    };
+    if let Some(id) = args.request_id {
+        request.request_id = id;
+    }
+    if request.request_id.is_empty() {
+        request.request_id = new_request_id();
+    }
+    if let Some(as_of) = args.as_of {
+        request.as_of = as_of;
+    }
+    let timeout = Duration::from_millis(args.call.timeout_ms);
+    let mut client = LicensingServiceClient::new(channel(&args.licensing_url, timeout)?);
+    let response = client
+        .decide(request_with_deadline(request, timeout))
+        .await
+        .map_err(|status| Failure::Rpc {
+            target: format!("licensing at {}", args.licensing_url),
+            status,
+        })?
+        .into_inner();
+    Ok(if args.call.json {
+        pretty(&output::decide_json(&response))
+    } else {
+        match &response.decision {
+            Some(d) => output::decision_table(d),
+            None => "the service returned no decision\n".to_string(),
+        }
+    })
+}
+
+fn pretty(v: &serde_json::Value) -> String {
+    let mut s =
+        serde_json::to_string_pretty(v).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+    s.push('\n');
+    s
+}
+
+/// Prints a call's result and gives the exit code.
+fn report(result: Result<String, Failure>, json: bool) -> ExitCode {
+    match result {
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(Failure::Rpc { target, status }) => {
+            if json {
+                print!("{}", pretty(&output::status_json(&target, &status)));
+            }
+            eprint!("{}", output::status_text(&target, &status));
+            ExitCode::from(1)
+        }
+        Err(Failure::Input(e)) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> ExitCode {
     match Cli::parse().command {
-        Command::Serve(args) => serve(args).await,
+        Command::Serve(args) => match serve(args).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::Classify(args) => {
+            let json = args.call.json;
+            report(classify(args).await, json)
+        }
+        Command::Decide(args) => {
+            let json = args.call.json;
+            report(decide(args).await, json)
+        }
     }
 }

@@ -22,8 +22,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use exportctl_proto::licensing::licensing_service_server::LicensingServiceServer;
+use exportctl_runtime::metrics::Registry;
 use exportctl_runtime::reload::{ReloadStats, Reloader};
-use exportctl_runtime::server::{BoundServer, Limits};
+use exportctl_runtime::server::{BoundServer, Limits, Listen};
 use tonic::server::NamedService;
 
 pub use error::{Error, PolicyError};
@@ -48,6 +49,8 @@ pub struct Config {
     pub limits: Limits,
     /// How often the policy directory is checked for changes (SIGHUP reloads at once).
     pub reload_interval: Duration,
+    /// Where to serve Prometheus `/metrics`; `None` = not served.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 impl Default for Config {
@@ -61,6 +64,7 @@ impl Default for Config {
             classifier_timeout: Duration::from_secs(5),
             limits: Limits::default(),
             reload_interval: Duration::from_secs(2),
+            metrics_listen: None,
         }
     }
 }
@@ -88,7 +92,6 @@ pub fn load_policies(config: &Config) -> Result<PolicySet, PolicyError> {
 pub struct Application {
     server: BoundServer,
     policies: SharedPolicies,
-    reloader: Option<Reloader<PolicySet>>,
     reload_stats: Arc<ReloadStats>,
 }
 
@@ -104,43 +107,60 @@ impl Application {
         let ledger = tokio::task::spawn_blocking(move || open_ledger(&url)).await??;
         let classifier =
             ClassifierClient::new(&config.classifier_url).map_err(anyhow::Error::msg)?;
+        let registry = Arc::new(Registry::default());
         let service = Licensing::new(
             policies.clone(),
             classifier,
             ledger,
             config.engine,
             config.classifier_timeout,
+            registry.clone(),
         );
         let service = LicensingServiceServer::new(service)
             .max_decoding_message_size(config.limits.max_decoding_message_size);
-        let server = BoundServer::bind(
-            config.listen,
+        let mut server = BoundServer::bind(
+            Listen {
+                grpc: config.listen,
+                metrics: config.metrics_listen,
+            },
             config.limits,
             &[exportctl_proto::FILE_DESCRIPTOR_SET],
             <LicensingServiceServer<Licensing> as NamedService>::NAME,
+            registry.clone(),
             |router| router.add_service(service),
         )
         .await?;
+        let digest = |p: &PolicySet| p.digest.clone();
         let reload_stats = Arc::new(ReloadStats::default());
-        let reloader = config.policy.clone().map(|dir| Reloader {
-            what: "licensing policies",
-            dir,
-            interval: config.reload_interval,
-            shared: policies.clone(),
-            load: PolicySet::load_dir,
-            digest: |p: &PolicySet| p.digest.clone(),
-            stats: reload_stats.clone(),
-        });
+        reload_stats.expose(&registry, "licensing", policies.clone(), digest);
+        if let Some(dir) = config.policy.clone() {
+            server.companion(
+                Reloader {
+                    what: "licensing policies",
+                    dir,
+                    interval: config.reload_interval,
+                    shared: policies.clone(),
+                    load: PolicySet::load_dir,
+                    digest,
+                    stats: reload_stats.clone(),
+                }
+                .run(),
+            );
+        }
         Ok(Self {
             server,
             policies,
-            reloader,
             reload_stats,
         })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
         self.server.local_addr()
+    }
+
+    /// Where `/metrics` is served, if configured.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.server.metrics_addr()
     }
 
     pub fn policies(&self) -> SharedPolicies {
@@ -155,12 +175,7 @@ impl Application {
     /// Serves until `shutdown` resolves, then drains in-flight calls.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
         tracing::info!(addr = %self.local_addr(), digest = %self.policies.current().digest, "licensing serving");
-        let reloading = self.reloader.map(Reloader::spawn);
-        let served = self.server.serve(shutdown).await;
-        if let Some(task) = reloading {
-            task.abort();
-        }
-        served?;
+        self.server.serve(shutdown).await?;
         tracing::info!("licensing stopped");
         Ok(())
     }

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use exportctl_proto::classifier as cpb;
 use exportctl_proto::licensing as pb;
 use exportctl_proto::licensing::licensing_service_server::LicensingService;
+use exportctl_runtime::metrics::Registry;
 use exportctl_runtime::server::grpc_timeout;
 use exportctl_runtime::{FieldViolation, dates};
 use prost::Message;
@@ -34,6 +35,7 @@ pub struct Licensing {
     engine: EngineConfig,
     /// Upper bound of one classifier call when the caller sets no shorter deadline.
     classifier_timeout: Duration,
+    metrics: Arc<Registry>,
 }
 
 impl Licensing {
@@ -43,6 +45,7 @@ impl Licensing {
         ledger: Arc<dyn LedgerStore>,
         engine: EngineConfig,
         classifier_timeout: Duration,
+        metrics: Arc<Registry>,
     ) -> Self {
         Self {
             policies,
@@ -50,6 +53,7 @@ impl Licensing {
             ledger,
             engine,
             classifier_timeout,
+            metrics,
         }
     }
 
@@ -125,6 +129,37 @@ impl Licensing {
             ));
         }
         Ok((results, digests.pop().unwrap_or_default()))
+    }
+
+    /// `exportctl_decisions_total{outcome, regime}`: once per decision with
+    /// regime="all", and once per regime with the regime's most severe outcome.
+    fn count_decision(&self, body: &engine::DecisionBody) {
+        const HELP: &str = "Recorded decisions by outcome, overall (regime=all) and per regime.";
+        let name = |o: crate::policy::Outcome| {
+            convert::outcome(o)
+                .as_str_name()
+                .trim_start_matches("OUTCOME_")
+        };
+        self.metrics.count(
+            "exportctl_decisions_total",
+            HELP,
+            &[("outcome", name(body.outcome)), ("regime", "all")],
+            1,
+        );
+        let mut per_regime: std::collections::BTreeMap<&str, crate::policy::Outcome> =
+            std::collections::BTreeMap::new();
+        for d in body.lines.iter().flat_map(|l| &l.determinations) {
+            let e = per_regime.entry(d.regime.as_str()).or_insert(d.outcome);
+            *e = (*e).max(d.outcome);
+        }
+        for (regime, outcome) in per_regime {
+            self.metrics.count(
+                "exportctl_decisions_total",
+                HELP,
+                &[("outcome", name(outcome)), ("regime", regime)],
+                1,
+            );
+        }
     }
 
     fn decision_from_record(r: &Record) -> Result<pb::Decision, Error> {
@@ -220,6 +255,7 @@ impl Licensing {
             Appended::New(r) => {
                 decision.sequence = r.seq;
                 decision.record_hash = r.hash;
+                self.count_decision(&body);
                 tracing::info!(
                     request_id = %q.request_id,
                     outcome = ?body.outcome,

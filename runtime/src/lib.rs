@@ -4,6 +4,7 @@
 
 pub mod dates;
 pub mod errors;
+pub mod metrics;
 pub mod pack;
 pub mod reload;
 pub mod server;

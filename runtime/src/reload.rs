@@ -18,6 +18,45 @@ pub struct ReloadStats {
 }
 
 impl ReloadStats {
+    /// Renders the reload counters and the loaded set's digest for `/metrics`.
+    pub fn expose<T: Send + Sync + 'static>(
+        self: &Arc<Self>,
+        registry: &crate::metrics::Registry,
+        what: &'static str,
+        shared: Shared<T>,
+        digest: fn(&T) -> String,
+    ) {
+        let stats = self.clone();
+        registry.render_with(move |out| {
+            use std::fmt::Write as _;
+            let _ = writeln!(
+                out,
+                "# HELP exportctl_pack_reloads_total Pack reloads by result."
+            );
+            let _ = writeln!(out, "# TYPE exportctl_pack_reloads_total counter");
+            let _ = writeln!(
+                out,
+                "exportctl_pack_reloads_total{{packs=\"{what}\",result=\"ok\"}} {}",
+                stats.succeeded()
+            );
+            let _ = writeln!(
+                out,
+                "exportctl_pack_reloads_total{{packs=\"{what}\",result=\"rejected\"}} {}",
+                stats.failed()
+            );
+            let _ = writeln!(
+                out,
+                "# HELP exportctl_packs_info The loaded pack set; its digest is a label."
+            );
+            let _ = writeln!(out, "# TYPE exportctl_packs_info gauge");
+            let d = crate::metrics::escape(&digest(&shared.current()));
+            let _ = writeln!(
+                out,
+                "exportctl_packs_info{{packs=\"{what}\",digest=\"{d}\"}} 1"
+            );
+        });
+    }
+
     pub fn succeeded(&self) -> u64 {
         self.succeeded.load(Ordering::Relaxed)
     }
@@ -60,12 +99,8 @@ pub struct Reloader<T> {
 }
 
 impl<T: Send + Sync + 'static> Reloader<T> {
-    /// Runs until the task is dropped or aborted.
-    pub fn spawn(self) -> tokio::task::JoinHandle<()> {
-        tokio::spawn(self.run())
-    }
-
-    async fn run(self) {
+    /// Runs until dropped (as a server companion).
+    pub async fn run(self) {
         #[cfg(unix)]
         let mut hangup =
             tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();

@@ -1,9 +1,17 @@
 //! Server bootstrap: a tonic router with gRPC health checking and server
 //! reflection (v1 and v1alpha) already in it, and the shutdown signal.
 
+use std::sync::Arc;
+
 use tonic::transport::Server;
 use tonic::transport::server::Router;
 use tonic_health::server::HealthReporter;
+use tower_layer::{Identity, Stack};
+
+use crate::metrics::{GrpcMetricsLayer, Registry};
+
+/// A router whose every RPC is recorded in the metrics registry.
+pub type MeteredRouter = Router<Stack<GrpcMetricsLayer, Identity>>;
 
 /// Limits every exportctl server applies.
 #[derive(Debug, Clone, Copy)]
@@ -29,7 +37,8 @@ impl Default for Limits {
 pub fn standard_router(
     limits: Limits,
     descriptor_sets: &[&[u8]],
-) -> Result<(Router, HealthReporter), tonic_reflection::server::Error> {
+    registry: Arc<Registry>,
+) -> Result<(MeteredRouter, HealthReporter), tonic_reflection::server::Error> {
     let (reporter, health) = tonic_health::server::health_reporter();
     let mut v1 = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -44,6 +53,7 @@ pub fn standard_router(
     let router = Server::builder()
         .max_concurrent_streams(limits.max_concurrent_streams)
         .tcp_nodelay(true)
+        .layer(GrpcMetricsLayer::new(registry))
         .add_service(health)
         .add_service(v1.build_v1()?)
         .add_service(v1alpha.build_v1alpha()?);
@@ -97,23 +107,39 @@ pub fn grpc_timeout(metadata: &tonic::metadata::MetadataMap) -> Option<std::time
 pub struct BoundServer {
     addr: std::net::SocketAddr,
     incoming: tonic::transport::server::TcpIncoming,
-    router: Router,
+    router: MeteredRouter,
+    metrics: Option<(tokio::net::TcpListener, Arc<Registry>)>,
+    companions: Vec<std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>>,
+}
+
+/// Where a server listens.
+#[derive(Debug, Clone, Copy)]
+pub struct Listen {
+    /// The gRPC address (port 0 picks a free port).
+    pub grpc: std::net::SocketAddr,
+    /// The Prometheus `/metrics` HTTP address, if any.
+    pub metrics: Option<std::net::SocketAddr>,
 }
 
 impl BoundServer {
-    /// Binds `listen` (port 0 picks a free port); `add` puts the service into the
+    /// Binds the gRPC (and metrics) listeners; `add` puts the service into the
     /// router, and `service_name` is marked serving for health checks.
     pub async fn bind(
-        listen: std::net::SocketAddr,
+        listen: Listen,
         limits: Limits,
         descriptor_sets: &[&[u8]],
         service_name: &str,
-        add: impl FnOnce(Router) -> Router,
+        registry: Arc<Registry>,
+        add: impl FnOnce(MeteredRouter) -> MeteredRouter,
     ) -> std::io::Result<Self> {
-        let listener = tokio::net::TcpListener::bind(listen).await?;
+        let listener = tokio::net::TcpListener::bind(listen.grpc).await?;
         let addr = listener.local_addr()?;
+        let metrics = match listen.metrics {
+            Some(a) => Some((tokio::net::TcpListener::bind(a).await?, registry.clone())),
+            None => None,
+        };
         let (router, health) =
-            standard_router(limits, descriptor_sets).map_err(std::io::Error::other)?;
+            standard_router(limits, descriptor_sets, registry).map_err(std::io::Error::other)?;
         health
             .set_service_status(service_name, tonic_health::ServingStatus::Serving)
             .await;
@@ -123,6 +149,8 @@ impl BoundServer {
             addr,
             incoming,
             router: add(router),
+            metrics,
+            companions: Vec::new(),
         })
     }
 
@@ -130,14 +158,34 @@ impl BoundServer {
         self.addr
     }
 
+    /// The bound metrics address, if metrics are served.
+    pub fn metrics_addr(&self) -> Option<std::net::SocketAddr> {
+        self.metrics.as_ref().and_then(|(l, _)| l.local_addr().ok())
+    }
+
+    /// A task that runs while the server serves (a reloader, say) and stops with it.
+    pub fn companion(&mut self, task: impl std::future::Future<Output = ()> + Send + 'static) {
+        self.companions.push(Box::pin(task));
+    }
+
     /// Serves until `shutdown` resolves, then drains in-flight calls.
     pub async fn serve(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send,
     ) -> Result<(), tonic::transport::Error> {
-        self.router
+        let mut tasks: Vec<tokio::task::JoinHandle<()>> =
+            self.companions.into_iter().map(tokio::spawn).collect();
+        if let Some((listener, registry)) = self.metrics {
+            tasks.push(tokio::spawn(crate::metrics::serve(listener, registry)));
+        }
+        let served = self
+            .router
             .serve_with_incoming_shutdown(self.incoming, shutdown)
-            .await
+            .await;
+        for t in tasks {
+            t.abort();
+        }
+        served
     }
 }
 

@@ -17,6 +17,15 @@ pub struct Running {
 }
 
 impl Running {
+    /// A handle to a server started elsewhere (stopping it is the caller's business).
+    pub fn external(addr: SocketAddr) -> Self {
+        Running {
+            addr,
+            stop: None,
+            task: None,
+        }
+    }
+
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
     }

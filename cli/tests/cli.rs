@@ -1,0 +1,333 @@
+//! `exportctl classify` and `exportctl decide` as a person runs them: the
+//! binary against both services on real loopback sockets, its output and its
+//! exit codes.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+struct Services {
+    classifier: String,
+    licensing: String,
+    dir: PathBuf,
+}
+
+impl Drop for Services {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The classifier and the licensing service on free loopback ports, with a
+/// fresh SQLite ledger; they serve until the test's runtime ends.
+async fn start(name: &str) -> Services {
+    let dir = std::env::temp_dir().join(format!("exportctl-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let any_port = SocketAddr::from(([127, 0, 0, 1], 0));
+    let classifier = exportctl_classifier::Application::build(exportctl_classifier::Config {
+        listen: any_port,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let classifier_url = format!("http://{}", classifier.local_addr());
+    let licensing = exportctl_licensing::Application::build(exportctl_licensing::Config {
+        listen: any_port,
+        classifier_url: classifier_url.clone(),
+        ledger: format!("sqlite://{}", dir.join("ledger.db").display()),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let licensing_url = format!("http://{}", licensing.local_addr());
+    tokio::spawn(classifier.run_until(std::future::pending()));
+    tokio::spawn(licensing.run_until(std::future::pending()));
+    Services {
+        classifier: classifier_url,
+        licensing: licensing_url,
+        dir,
+    }
+}
+
+/// Runs the exportctl binary (blocking this thread; the services run on the
+/// runtime's workers).
+fn exportctl(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_exportctl"))
+        .args(args)
+        .env_remove("EXPORTCTL_CLASSIFIER_URL")
+        .env_remove("EXPORTCTL_LICENSING_URL")
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+const EUV_RESIST: &[&str] = &[
+    "--sku",
+    "EUV-RESIST-1",
+    "--kind",
+    "material",
+    "--material",
+    "photoresist",
+    "--resist-tone",
+    "positive",
+    "--wavelength-nm",
+    "13.5",
+    "--as-of",
+    "2023-07-22",
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn classify_from_flags_prints_a_table_and_json() {
+    let s = start("classify").await;
+    let mut args = vec!["classify", "--classifier-url", &s.classifier];
+    args.extend_from_slice(EUV_RESIST);
+    let out = exportctl(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let table = stdout(&out);
+    assert!(
+        table.starts_with("EUV-RESIST-1 as of 2023-07-22\n"),
+        "{table}"
+    );
+    let us = table
+        .lines()
+        .find(|l| l.starts_with("US-EAR"))
+        .unwrap_or_default();
+    for cell in ["LISTED", "3C002.a.2", "NS2, AT1", "[low confidence]"] {
+        assert!(us.contains(cell), "US-EAR row lacks {cell}: {table}");
+    }
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("CN-ECL") && l.contains("NOT_LISTED")),
+        "{table}"
+    );
+
+    args.push("--json");
+    let out = exportctl(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["as_of"], "2023-07-22");
+    let us = v["regimes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["regime"] == "US-EAR")
+        .unwrap();
+    assert_eq!(us["status"], "CLASSIFICATION_STATUS_LISTED");
+    assert_eq!(us["matches"][0]["entry_id"], "3C002.a.2");
+    assert_eq!(us["matches"][0]["confidence"], "CONFIDENCE_LOW");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rejected_request_prints_every_field_violation_and_exits_1() {
+    let s = start("violations").await;
+    let args = [
+        "classify",
+        "--classifier-url",
+        &s.classifier,
+        "--kind",
+        "material",
+        "--material",
+        "photoresit",
+        "--wavelength-nm",
+        "-3",
+        "--as-of",
+        "2023-02-30",
+    ];
+    let out = exportctl(&args);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.starts_with(&format!(
+            "error: classifier at {}: INVALID_ARGUMENT: ",
+            s.classifier
+        )),
+        "{err}"
+    );
+    for field in ["spec.material", "spec.wavelength_nm", "as_of"] {
+        assert!(
+            err.contains(&format!("\n  {field}: ")),
+            "no violation for {field}: {err}"
+        );
+    }
+
+    let mut json_args = args.to_vec();
+    json_args.push("--json");
+    let out = exportctl(&json_args);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["error"]["code"], "INVALID_ARGUMENT");
+    let mut fields: Vec<&str> = v["error"]["field_violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    fields.sort_unstable();
+    assert_eq!(fields, ["as_of", "spec.material", "spec.wavelength_nm"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn decide_from_flags_and_from_a_yaml_file() {
+    let s = start("decide").await;
+    let flags = [
+        "decide",
+        "--licensing-url",
+        &s.licensing,
+        "--request-id",
+        "PO-4711-10",
+        "--export-country",
+        "US",
+        "--destination-country",
+        "CN",
+        "--end-user-name",
+        "Example Logic Fab Co.",
+        "--end-user-country",
+        "CN",
+        "--purpose",
+        "civil",
+        "--ic-production",
+        "true",
+        "--fab-logic-node-nm",
+        "16",
+        "--fab-transistor-architecture",
+        "finfet",
+        "--fab-owner-headquarters",
+        "CN",
+        "--line-id",
+        "10",
+        "--origin-country",
+        "US",
+        "--quantity",
+        "200",
+        "--sku",
+        "WCC-200",
+        "--kind",
+        "material",
+        "--material",
+        "wet_clean_chemical",
+        "--as-of",
+        "2023-03-01",
+    ];
+    let out = exportctl(&flags);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let table = stdout(&out);
+    assert!(table.contains("request PO-4711-10  US -> CN  as of 2023-03-01\n"));
+    assert!(table.contains("\noutcome: LICENSE_REQUIRED\n"), "{table}");
+    let row = table
+        .lines()
+        .find(|l| l.trim_start().starts_with("US-EAR  LICENSE_REQUIRED"))
+        .unwrap_or_else(|| panic!("no US-EAR determination row: {table}"));
+    assert!(row.contains("PRESUMPTION_OF_DENIAL") && row.ends_with("end_use"));
+    assert!(
+        table.contains("advanced-node fab"),
+        "explanation missing: {table}"
+    );
+
+    // The same shipment as a YAML DecideRequest (short enum name, unquoted
+    // date) is the same request: the recorded decision comes back.
+    let file = s.dir.join("shipment.yaml");
+    std::fs::write(
+        &file,
+        "request_id: PO-4711-10\nexport_country: US\ndestination_country: CN\n\
+         end_user: {name: Example Logic Fab Co., country: CN}\n\
+         end_use: {purpose: civil, ic_production: true, fab_logic_node_nm: 16, \
+         fab_transistor_architecture: finfet, fab_owner_headquarters: CN}\n\
+         lines:\n  - line_id: \"10\"\n    origin_country: US\n    quantity: 200\n    \
+         spec: {sku: WCC-200, kind: MATERIAL, material: wet_clean_chemical}\n\
+         as_of: 2023-03-01\n",
+    )
+    .unwrap();
+    let file = file.to_str().unwrap();
+    let out = exportctl(&[
+        "decide",
+        "--licensing-url",
+        &s.licensing,
+        "-f",
+        file,
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let d = &v["decision"];
+    assert_eq!(d["outcome"], "OUTCOME_LICENSE_REQUIRED");
+    assert_eq!(d["sequence"], 1, "the file request is the recorded one");
+    let det = &d["lines"][0]["determinations"][0];
+    assert_eq!(det["regime"], "US-EAR");
+    assert_eq!(det["review_policy"], "REVIEW_POLICY_PRESUMPTION_OF_DENIAL");
+    assert_eq!(det["missing_facts"], serde_json::json!([]));
+
+    // A changed as_of under the same id is a different request.
+    let out = exportctl(&[
+        "decide",
+        "--licensing-url",
+        &s.licensing,
+        "-f",
+        file,
+        "--as-of",
+        "2023-03-02",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("ALREADY_EXISTS"), "{}", stderr(&out));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreadable_input_exits_2_and_an_unreachable_service_exits_1() {
+    let s = start("input").await;
+    let file = s.dir.join("typo.json");
+    std::fs::write(
+        &file,
+        r#"{"spec":{"kind":"MATERIAL","materal":"photoresist"}}"#,
+    )
+    .unwrap();
+    let out = exportctl(&[
+        "classify",
+        "--classifier-url",
+        &s.classifier,
+        "-f",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("unknown field `materal`"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = exportctl(&[
+        "classify",
+        "-f",
+        file.to_str().unwrap(),
+        "--kind",
+        "material",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "--file and spec flags conflict");
+
+    let out = exportctl(&["classify", "--kind", "materiel"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("unknown item kind `materiel`"));
+
+    // A port nothing listens on: the one a just-closed listener had.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let url = format!("http://{closed}");
+    let mut args = vec!["classify", "--classifier-url", &url];
+    args.extend_from_slice(EUV_RESIST);
+    let out = exportctl(&args);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).starts_with(&format!("error: classifier at {url}: UNAVAILABLE: ")),
+        "{}",
+        stderr(&out)
+    );
+}
