@@ -114,6 +114,12 @@ struct Args {
     /// Log format: text or json.
     #[arg(long, env = "CLASSIFIER_LOG_FORMAT", default_value = "text")]
     log_format: LogFormat,
+    /// Serve Prometheus /metrics on this address (e.g. 127.0.0.1:9051).
+    #[arg(long, env = "CLASSIFIER_METRICS_LISTEN")]
+    metrics_listen: Option<SocketAddr>,
+    /// How often --rules is checked for changes, milliseconds (SIGHUP reloads at once).
+    #[arg(long, env = "CLASSIFIER_RELOAD_INTERVAL_MS", default_value_t = 2000)]
+    reload_interval_ms: u64,
     /// Check the rule packs and exit.
     #[arg(long)]
     check: bool,
@@ -130,6 +136,8 @@ async fn main() -> anyhow::Result<ExitCode> {
         listen: args.listen,
         rules: args.rules,
         echo: args.echo,
+        metrics_listen: args.metrics_listen,
+        reload_interval: std::time::Duration::from_millis(args.reload_interval_ms.max(100)),
         ..Config::default()
     };
     if args.check {

@@ -132,6 +132,12 @@ struct Args {
     /// Log format: text or json.
     #[arg(long, env = "LICENSING_LOG_FORMAT", default_value = "text")]
     log_format: LogFormat,
+    /// Serve Prometheus /metrics on this address (e.g. 127.0.0.1:9052).
+    #[arg(long, env = "LICENSING_METRICS_LISTEN")]
+    metrics_listen: Option<SocketAddr>,
+    /// How often --policy is checked for changes, milliseconds (SIGHUP reloads at once).
+    #[arg(long, env = "LICENSING_RELOAD_INTERVAL_MS", default_value_t = 2000)]
+    reload_interval_ms: u64,
     /// Check the policy packs and exit.
     #[arg(long)]
     check: bool,
@@ -153,6 +159,8 @@ async fn main() -> anyhow::Result<ExitCode> {
             party_match_threshold: args.party_match_threshold,
         },
         classifier_timeout: Duration::from_millis(args.classifier_timeout_ms),
+        metrics_listen: args.metrics_listen,
+        reload_interval: Duration::from_millis(args.reload_interval_ms.max(100)),
         ..Config::default()
     };
     if args.check {
