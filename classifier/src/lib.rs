@@ -43,6 +43,8 @@ pub struct Config {
     pub reload_interval: Duration,
     /// Where to serve Prometheus `/metrics`; `None` = not served.
     pub metrics_listen: Option<SocketAddr>,
+    /// How long in-flight calls may take to finish after shutdown is requested.
+    pub drain: Duration,
 }
 
 impl Default for Config {
@@ -54,6 +56,7 @@ impl Default for Config {
             limits: Limits::default(),
             reload_interval: Duration::from_secs(2),
             metrics_listen: None,
+            drain: exportctl_runtime::server::DEFAULT_DRAIN,
         }
     }
 }
@@ -91,7 +94,8 @@ impl Application {
             registry.clone(),
             |router| router.add_service(service),
         )
-        .await?;
+        .await?
+        .drain_within(config.drain);
         let digest = |r: &RuleSet| r.digest().to_string();
         let reload_stats = Arc::new(ReloadStats::default());
         reload_stats.expose(&registry, "classifier", rules.clone(), digest);

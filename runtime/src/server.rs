@@ -110,6 +110,7 @@ pub struct BoundServer {
     router: MeteredRouter,
     metrics: Option<(tokio::net::TcpListener, Arc<Registry>)>,
     companions: Vec<std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>>,
+    drain: std::time::Duration,
 }
 
 /// Where a server listens.
@@ -151,6 +152,7 @@ impl BoundServer {
             router: add(router),
             metrics,
             companions: Vec::new(),
+            drain: DEFAULT_DRAIN,
         })
     }
 
@@ -178,16 +180,42 @@ impl BoundServer {
         if let Some((listener, registry)) = self.metrics {
             tasks.push(tokio::spawn(crate::metrics::serve(listener, registry)));
         }
-        let served = self
+        // Once asked to stop, in-flight calls get `drain` to finish; then the server is cut.
+        let (stopping, mut stopped) = tokio::sync::watch::channel(false);
+        let signal = async move {
+            shutdown.await;
+            let _ = stopping.send(true);
+        };
+        let serving = self
             .router
-            .serve_with_incoming_shutdown(self.incoming, shutdown)
-            .await;
+            .serve_with_incoming_shutdown(self.incoming, signal);
+        let drain = self.drain;
+        let deadline = async move {
+            let _ = stopped.wait_for(|s| *s).await;
+            tokio::time::sleep(drain).await;
+        };
+        let served = tokio::select! {
+            r = serving => r,
+            () = deadline => {
+                tracing::warn!(drain_secs = drain.as_secs_f64(), "in-flight calls did not finish in time; closing them");
+                Ok(())
+            }
+        };
         for t in tasks {
             t.abort();
         }
         served
     }
+
+    /// How long in-flight calls may take to finish after shutdown is requested.
+    pub fn drain_within(mut self, drain: std::time::Duration) -> Self {
+        self.drain = drain;
+        self
+    }
 }
+
+/// Default bound on draining in-flight calls at shutdown.
+pub const DEFAULT_DRAIN: std::time::Duration = std::time::Duration::from_secs(10);
 
 #[cfg(test)]
 mod tests {
