@@ -59,6 +59,71 @@ enum Command {
     /// --fab-logic-node-nm 16 --origin-country US --kind material --material wet_clean_chemical`,
     /// or from a DecideRequest in JSON or YAML (`--file shipment.yaml`; any number of lines).
     Decide(Box<DecideArgs>),
+    /// Work on a decision ledger directly (no service needed).
+    #[command(subcommand)]
+    Ledger(LedgerCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum LedgerCommand {
+    /// Walk the hash chain and report its length and head hash, or the first broken record.
+    /// Exits 0 when intact, 1 when broken, 2 when the ledger cannot be read.
+    Verify {
+        /// The ledger: sqlite://PATH or postgres://…
+        #[arg(
+            long,
+            env = "LICENSING_LEDGER",
+            default_value = "sqlite://./exportctl-ledger.db"
+        )]
+        ledger: String,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `exportctl ledger verify`: opens the ledger read-side and walks the chain.
+fn verify_ledger(url: &str, json: bool) -> ExitCode {
+    // Verifying must not create an empty ledger where there is none.
+    if let Some(path) = url.strip_prefix("sqlite://")
+        && !std::path::Path::new(path).exists()
+    {
+        eprintln!("error: no ledger at {path}");
+        return ExitCode::from(2);
+    }
+    let verified = exportctl_licensing::open_ledger(url).and_then(|l| Ok(l.verify()?));
+    let v = match verified {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("error: cannot verify {url}: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    if json {
+        let out = serde_json::json!({
+            "intact": v.broken.is_none(),
+            "length": v.length,
+            "head_hash": v.head_hash,
+            "first_broken_sequence": v.broken.as_ref().map(|b| b.0),
+            "problem": v.broken.as_ref().map(|b| b.1.clone()),
+        });
+        println!("{out}");
+    } else {
+        match &v.broken {
+            None => println!("intact: {} records, head {}", v.length, v.head_hash),
+            Some((seq, problem)) => {
+                println!(
+                    "BROKEN at record {seq}: {problem} ({} records verify before it, last good hash {})",
+                    v.length, v.head_hash
+                )
+            }
+        }
+    }
+    if v.broken.is_none() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }
 
 /// Options of every call to a service.
@@ -357,6 +422,12 @@ async fn main() -> ExitCode {
         Command::Decide(args) => {
             let json = args.call.json;
             report(decide(args).await, json)
+        }
+        Command::Ledger(LedgerCommand::Verify { ledger, json }) => {
+            // Opening a ledger blocks: keep it off the executor.
+            tokio::task::spawn_blocking(move || verify_ledger(&ledger, json))
+                .await
+                .unwrap_or(ExitCode::from(2))
         }
     }
 }

@@ -331,3 +331,56 @@ async fn unreadable_input_exits_2_and_an_unreachable_service_exits_1() {
         stderr(&out)
     );
 }
+
+#[test]
+fn ledger_verify_reports_an_intact_chain_and_the_first_broken_record() {
+    use exportctl_licensing::ledger::{LedgerStore, NewRecord, SqliteLedger};
+    let dir = std::env::temp_dir().join(format!("exportctl-cli-verify-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("ledger.db");
+    let ledger = SqliteLedger::open(&path).unwrap();
+    for i in 0..3 {
+        ledger
+            .append(NewRecord {
+                decision_id: format!("d{i}"),
+                request_id: format!("r{i}"),
+                request: vec![i],
+                decision: vec![i],
+                outcome: 1,
+                as_of: "2024-01-01".into(),
+                created_at: "2024-01-01T00:00:00Z".into(),
+                rules_digest: "sha256:p".into(),
+                classifier_rules_digest: "sha256:c".into(),
+            })
+            .unwrap();
+    }
+    drop(ledger);
+    let url = format!("sqlite://{}", path.display());
+    let ok = exportctl(&["ledger", "verify", "--ledger", &url]);
+    assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
+    assert!(
+        stdout(&ok).starts_with("intact: 3 records, head sha256:"),
+        "{}",
+        stdout(&ok)
+    );
+
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch("DROP TRIGGER decisions_no_update; UPDATE decisions SET as_of = '2020-01-01' WHERE seq = 2;").unwrap();
+    drop(conn);
+    let broken = exportctl(&["ledger", "verify", "--ledger", &url, "--json"]);
+    assert_eq!(broken.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_str(stdout(&broken).trim()).unwrap();
+    assert_eq!(v["intact"], false);
+    assert_eq!(v["first_broken_sequence"], 2);
+    assert_eq!(v["length"], 1);
+
+    let missing = exportctl(&[
+        "ledger",
+        "verify",
+        "--ledger",
+        "sqlite:///nonexistent/ledger.db",
+    ]);
+    assert_eq!(missing.status.code(), Some(2));
+    std::fs::remove_dir_all(&dir).ok();
+}
