@@ -22,6 +22,7 @@ use std::time::Duration;
 use exportctl_runtime::reload::{ReloadStats, Reloader};
 
 use exportctl_proto::classifier::classifier_service_server::ClassifierServiceServer;
+use exportctl_runtime::auth::{ApiKey, ApiKeys, Scope};
 use exportctl_runtime::metrics::Registry;
 use exportctl_runtime::server::{BoundServer, Limits, Listen};
 use tonic::server::NamedService;
@@ -45,6 +46,8 @@ pub struct Config {
     pub metrics_listen: Option<SocketAddr>,
     /// How long in-flight calls may take to finish after shutdown is requested.
     pub drain: Duration,
+    /// API keys (by SHA-256) and their scopes; empty = no key needed.
+    pub api_keys: Vec<ApiKey>,
 }
 
 impl Default for Config {
@@ -57,6 +60,7 @@ impl Default for Config {
             reload_interval: Duration::from_secs(2),
             metrics_listen: None,
             drain: exportctl_runtime::server::DEFAULT_DRAIN,
+            api_keys: Vec::new(),
         }
     }
 }
@@ -67,6 +71,12 @@ pub fn load_rules(config: &Config) -> Result<RuleSet, LoadError> {
         Some(dir) => RuleSet::load_dir(dir),
         None => RuleSet::bundled(),
     }
+}
+
+/// Every classifier RPC needs the `classify` scope.
+fn scope_of(path: &str) -> Option<Scope> {
+    path.starts_with("/exportctl.classifier.v1.ClassifierService/")
+        .then_some(Scope::Classify)
 }
 
 /// A bound, ready-to-run classifier server.
@@ -92,6 +102,7 @@ impl Application {
             &[exportctl_proto::FILE_DESCRIPTOR_SET],
             <ClassifierServiceServer<Classifier> as NamedService>::NAME,
             registry.clone(),
+            ApiKeys::new(config.api_keys.clone(), scope_of).map_err(anyhow::Error::msg)?,
             |router| router.add_service(service),
         )
         .await?

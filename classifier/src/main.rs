@@ -114,6 +114,9 @@ struct Args {
     /// Log format: text or json.
     #[arg(long, env = "CLASSIFIER_LOG_FORMAT", default_value = "text")]
     log_format: LogFormat,
+    /// TOML file of API keys: [[key]] name, sha256 (of the key), scopes; none = no key needed.
+    #[arg(long, env = "CLASSIFIER_API_KEYS")]
+    api_keys: Option<PathBuf>,
     /// Serve Prometheus /metrics on this address (e.g. 127.0.0.1:9051).
     #[arg(long, env = "CLASSIFIER_METRICS_LISTEN")]
     metrics_listen: Option<SocketAddr>,
@@ -137,6 +140,12 @@ async fn main() -> anyhow::Result<ExitCode> {
         rules: args.rules,
         echo: args.echo,
         metrics_listen: args.metrics_listen,
+        api_keys: match &args.api_keys {
+            Some(path) => {
+                exportctl_runtime::auth::ApiKeys::read(path).map_err(anyhow::Error::msg)?
+            }
+            None => Vec::new(),
+        },
         reload_interval: std::time::Duration::from_millis(args.reload_interval_ms.max(100)),
         ..Config::default()
     };

@@ -135,6 +135,9 @@ struct CallArgs {
     /// Deadline of the call, milliseconds (sent to the service as grpc-timeout).
     #[arg(long, value_name = "MS", default_value_t = 30_000)]
     timeout_ms: u64,
+    /// API key, for services that require one (sent as `authorization: Bearer KEY`).
+    #[arg(long, env = "EXPORTCTL_API_KEY", hide_env_values = true)]
+    api_key: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -287,10 +290,16 @@ fn channel(url: &str, timeout: Duration) -> anyhow::Result<Channel> {
     Ok(endpoint.connect_lazy())
 }
 
-fn request_with_deadline<T>(message: T, timeout: Duration) -> tonic::Request<T> {
+fn request_for<T>(message: T, call: &CallArgs) -> anyhow::Result<tonic::Request<T>> {
     let mut request = tonic::Request::new(message);
-    request.set_timeout(timeout);
-    request
+    request.set_timeout(Duration::from_millis(call.timeout_ms));
+    if let Some(key) = &call.api_key {
+        let value = format!("Bearer {key}")
+            .parse()
+            .context("the API key is not valid header text")?;
+        request.metadata_mut().insert("authorization", value);
+    }
+    Ok(request)
 }
 
 fn read_request<F, T>(path: &Path) -> anyhow::Result<T>
@@ -319,7 +328,7 @@ async fn classify(args: Box<ClassifyArgs>) -> Result<String, Failure> {
     let timeout = Duration::from_millis(args.call.timeout_ms);
     let mut client = ClassifierServiceClient::new(channel(&args.classifier_url, timeout)?);
     let response = client
-        .classify(request_with_deadline(request, timeout))
+        .classify(request_for(request, &args.call).map_err(Failure::Input)?)
         .await
         .map_err(|status| Failure::Rpc {
             target: format!("classifier at {}", args.classifier_url),
@@ -360,7 +369,7 @@ async fn decide(args: Box<DecideArgs>) -> Result<String, Failure> {
     let timeout = Duration::from_millis(args.call.timeout_ms);
     let mut client = LicensingServiceClient::new(channel(&args.licensing_url, timeout)?);
     let response = client
-        .decide(request_with_deadline(request, timeout))
+        .decide(request_for(request, &args.call).map_err(Failure::Input)?)
         .await
         .map_err(|status| Failure::Rpc {
             target: format!("licensing at {}", args.licensing_url),

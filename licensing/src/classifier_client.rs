@@ -15,12 +15,22 @@ use crate::error::Error;
 #[derive(Debug, Clone)]
 pub struct ClassifierClient {
     inner: ClassifierServiceClient<Channel>,
+    /// `Bearer KEY` for a classifier that requires API keys.
+    authorization: Option<tonic::metadata::MetadataValue<tonic::metadata::Ascii>>,
 }
 
 impl ClassifierClient {
     /// A lazily connecting client: the service starts even when the classifier is down,
     /// and answers UNAVAILABLE until it is up.
-    pub fn new(url: &str) -> Result<Self, String> {
+    pub fn new(url: &str, api_key: Option<&str>) -> Result<Self, String> {
+        let authorization = match api_key {
+            Some(k) => Some(
+                format!("Bearer {k}")
+                    .parse()
+                    .map_err(|_| "the classifier API key is not valid header text".to_string())?,
+            ),
+            None => None,
+        };
         let endpoint = Endpoint::from_shared(url.to_string())
             .map_err(|e| format!("bad classifier url `{url}`: {e}"))?
             .connect_timeout(Duration::from_secs(2))
@@ -29,7 +39,16 @@ impl ClassifierClient {
             .keep_alive_while_idle(true);
         Ok(Self {
             inner: ClassifierServiceClient::new(endpoint.connect_lazy()),
+            authorization,
         })
+    }
+
+    /// Sets the deadline and the API key on an outgoing request.
+    fn prepare<T>(&self, request: &mut tonic::Request<T>, timeout: Duration) {
+        request.set_timeout(timeout);
+        if let Some(a) = &self.authorization {
+            request.metadata_mut().insert("authorization", a.clone());
+        }
     }
 
     /// Classifies one spec; `field` is the spec's path in the caller's request.
@@ -40,7 +59,7 @@ impl ClassifierClient {
         field: &str,
     ) -> Result<cpb::ClassifyResponse, Error> {
         let mut request = tonic::Request::new(req);
-        request.set_timeout(timeout);
+        self.prepare(&mut request, timeout);
         let mut client = self.inner.clone();
         let call = client.classify(request);
         match tokio::time::timeout(timeout, call).await {
@@ -63,7 +82,7 @@ impl ClassifierClient {
             regime: regime.into(),
             entry_id: entry_id.into(),
         });
-        request.set_timeout(timeout);
+        self.prepare(&mut request, timeout);
         let mut client = self.inner.clone();
         match tokio::time::timeout(timeout, client.get_entry(request)).await {
             Err(_) => Err(Error::DeadlineExceeded(
@@ -80,7 +99,7 @@ impl ClassifierClient {
         timeout: Duration,
     ) -> Result<cpb::DescribeRulesResponse, Error> {
         let mut request = tonic::Request::new(cpb::DescribeRulesRequest {});
-        request.set_timeout(timeout);
+        self.prepare(&mut request, timeout);
         let mut client = self.inner.clone();
         match tokio::time::timeout(timeout, client.describe_rules(request)).await {
             Err(_) => Err(Error::DeadlineExceeded(

@@ -22,6 +22,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use exportctl_proto::licensing::licensing_service_server::LicensingServiceServer;
+use exportctl_runtime::auth::{ApiKey, ApiKeys, Scope};
 use exportctl_runtime::metrics::Registry;
 use exportctl_runtime::reload::{ReloadStats, Reloader};
 use exportctl_runtime::server::{BoundServer, Limits, Listen};
@@ -53,6 +54,10 @@ pub struct Config {
     pub metrics_listen: Option<SocketAddr>,
     /// How long in-flight calls may take to finish after shutdown is requested.
     pub drain: Duration,
+    /// API keys (by SHA-256) and their scopes; empty = no key needed.
+    pub api_keys: Vec<ApiKey>,
+    /// The key this service presents to the classifier, if it requires one.
+    pub classifier_api_key: Option<String>,
 }
 
 impl Default for Config {
@@ -68,6 +73,8 @@ impl Default for Config {
             reload_interval: Duration::from_secs(2),
             metrics_listen: None,
             drain: exportctl_runtime::server::DEFAULT_DRAIN,
+            api_keys: Vec::new(),
+            classifier_api_key: None,
         }
     }
 }
@@ -91,6 +98,16 @@ pub fn load_policies(config: &Config) -> Result<PolicySet, PolicyError> {
     }
 }
 
+/// The scope each licensing RPC needs.
+fn scope_of(path: &str) -> Option<Scope> {
+    let method = path.strip_prefix("/exportctl.licensing.v1.LicensingService/")?;
+    Some(match method {
+        "Decide" => Scope::Decide,
+        "VerifyLedger" => Scope::Admin,
+        _ => Scope::Read,
+    })
+}
+
 /// A bound, ready-to-run licensing server.
 pub struct Application {
     server: BoundServer,
@@ -109,7 +126,8 @@ impl Application {
         let url = config.ledger.clone();
         let ledger = tokio::task::spawn_blocking(move || open_ledger(&url)).await??;
         let classifier =
-            ClassifierClient::new(&config.classifier_url).map_err(anyhow::Error::msg)?;
+            ClassifierClient::new(&config.classifier_url, config.classifier_api_key.as_deref())
+                .map_err(anyhow::Error::msg)?;
         let registry = Arc::new(Registry::default());
         let service = Licensing::new(
             policies.clone(),
@@ -130,6 +148,7 @@ impl Application {
             &[exportctl_proto::FILE_DESCRIPTOR_SET],
             <LicensingServiceServer<Licensing> as NamedService>::NAME,
             registry.clone(),
+            ApiKeys::new(config.api_keys.clone(), scope_of).map_err(anyhow::Error::msg)?,
             |router| router.add_service(service),
         )
         .await?

@@ -132,6 +132,12 @@ struct Args {
     /// Log format: text or json.
     #[arg(long, env = "LICENSING_LOG_FORMAT", default_value = "text")]
     log_format: LogFormat,
+    /// TOML file of API keys: [[key]] name, sha256 (of the key), scopes; none = no key needed.
+    #[arg(long, env = "LICENSING_API_KEYS")]
+    api_keys: Option<PathBuf>,
+    /// API key to present to the classifier, when it requires one.
+    #[arg(long, env = "LICENSING_CLASSIFIER_API_KEY", hide_env_values = true)]
+    classifier_api_key: Option<String>,
     /// Serve Prometheus /metrics on this address (e.g. 127.0.0.1:9052).
     #[arg(long, env = "LICENSING_METRICS_LISTEN")]
     metrics_listen: Option<SocketAddr>,
@@ -160,6 +166,13 @@ async fn main() -> anyhow::Result<ExitCode> {
         },
         classifier_timeout: Duration::from_millis(args.classifier_timeout_ms),
         metrics_listen: args.metrics_listen,
+        api_keys: match &args.api_keys {
+            Some(path) => {
+                exportctl_runtime::auth::ApiKeys::read(path).map_err(anyhow::Error::msg)?
+            }
+            None => Vec::new(),
+        },
+        classifier_api_key: args.classifier_api_key,
         reload_interval: Duration::from_millis(args.reload_interval_ms.max(100)),
         ..Config::default()
     };

@@ -2,6 +2,7 @@
 //! health checking and reflection, logging, shutdown signals, calendar dates
 //! and rich `google.rpc` errors.
 
+pub mod auth;
 pub mod dates;
 pub mod errors;
 pub mod metrics;

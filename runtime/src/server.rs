@@ -8,10 +8,11 @@ use tonic::transport::server::Router;
 use tonic_health::server::HealthReporter;
 use tower_layer::{Identity, Stack};
 
+use crate::auth::{ApiKeys, AuthLayer};
 use crate::metrics::{GrpcMetricsLayer, Registry};
 
-/// A router whose every RPC is recorded in the metrics registry.
-pub type MeteredRouter = Router<Stack<GrpcMetricsLayer, Identity>>;
+/// A router whose every RPC is recorded in the metrics registry, then checked for its API key.
+pub type MeteredRouter = Router<Stack<AuthLayer, Stack<GrpcMetricsLayer, Identity>>>;
 
 /// Limits every exportctl server applies.
 #[derive(Debug, Clone, Copy)]
@@ -38,6 +39,7 @@ pub fn standard_router(
     limits: Limits,
     descriptor_sets: &[&[u8]],
     registry: Arc<Registry>,
+    keys: ApiKeys,
 ) -> Result<(MeteredRouter, HealthReporter), tonic_reflection::server::Error> {
     let (reporter, health) = tonic_health::server::health_reporter();
     let mut v1 = tonic_reflection::server::Builder::configure()
@@ -54,6 +56,7 @@ pub fn standard_router(
         .max_concurrent_streams(limits.max_concurrent_streams)
         .tcp_nodelay(true)
         .layer(GrpcMetricsLayer::new(registry))
+        .layer(AuthLayer::new(keys))
         .add_service(health)
         .add_service(v1.build_v1()?)
         .add_service(v1alpha.build_v1alpha()?);
@@ -131,6 +134,7 @@ impl BoundServer {
         descriptor_sets: &[&[u8]],
         service_name: &str,
         registry: Arc<Registry>,
+        keys: ApiKeys,
         add: impl FnOnce(MeteredRouter) -> MeteredRouter,
     ) -> std::io::Result<Self> {
         let listener = tokio::net::TcpListener::bind(listen.grpc).await?;
@@ -139,8 +143,8 @@ impl BoundServer {
             Some(a) => Some((tokio::net::TcpListener::bind(a).await?, registry.clone())),
             None => None,
         };
-        let (router, health) =
-            standard_router(limits, descriptor_sets, registry).map_err(std::io::Error::other)?;
+        let (router, health) = standard_router(limits, descriptor_sets, registry, keys)
+            .map_err(std::io::Error::other)?;
         health
             .set_service_status(service_name, tonic_health::ServingStatus::Serving)
             .await;
