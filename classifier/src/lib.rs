@@ -25,6 +25,7 @@ use exportctl_proto::classifier::classifier_service_server::ClassifierServiceSer
 use exportctl_runtime::auth::{ApiKey, ApiKeys, Scope};
 use exportctl_runtime::metrics::Registry;
 use exportctl_runtime::server::{BoundServer, Limits, Listen};
+use exportctl_runtime::tls::ServerTls;
 use tonic::server::NamedService;
 
 pub use engine::RuleSet;
@@ -48,6 +49,8 @@ pub struct Config {
     pub drain: Duration,
     /// API keys (by SHA-256) and their scopes; empty = no key needed.
     pub api_keys: Vec<ApiKey>,
+    /// TLS (mutual TLS with a client CA) on the gRPC listener; `None` = plaintext.
+    pub tls: Option<ServerTls>,
 }
 
 impl Default for Config {
@@ -61,6 +64,7 @@ impl Default for Config {
             metrics_listen: None,
             drain: exportctl_runtime::server::DEFAULT_DRAIN,
             api_keys: Vec::new(),
+            tls: None,
         }
     }
 }
@@ -97,6 +101,7 @@ impl Application {
             Listen {
                 grpc: config.listen,
                 metrics: config.metrics_listen,
+                tls: config.tls.clone(),
             },
             config.limits,
             &[exportctl_proto::FILE_DESCRIPTOR_SET],

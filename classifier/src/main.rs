@@ -117,6 +117,15 @@ struct Args {
     /// TOML file of API keys: [[key]] name, sha256 (of the key), scopes; none = no key needed.
     #[arg(long, env = "CLASSIFIER_API_KEYS")]
     api_keys: Option<PathBuf>,
+    /// Server certificate (PEM) for TLS on the gRPC listener.
+    #[arg(long, env = "CLASSIFIER_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// Key (PEM) of --tls-cert.
+    #[arg(long, env = "CLASSIFIER_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// CA certificate (PEM) clients must be signed by (mutual TLS).
+    #[arg(long, env = "CLASSIFIER_TLS_CLIENT_CA", requires = "tls_cert")]
+    tls_client_ca: Option<PathBuf>,
     /// Serve Prometheus /metrics on this address (e.g. 127.0.0.1:9051).
     #[arg(long, env = "CLASSIFIER_METRICS_LISTEN")]
     metrics_listen: Option<SocketAddr>,
@@ -140,6 +149,14 @@ async fn main() -> anyhow::Result<ExitCode> {
         rules: args.rules,
         echo: args.echo,
         metrics_listen: args.metrics_listen,
+        tls: match (&args.tls_cert, &args.tls_key) {
+            (Some(cert), Some(key)) => Some(exportctl_runtime::tls::ServerTls {
+                cert: cert.clone(),
+                key: key.clone(),
+                client_ca: args.tls_client_ca.clone(),
+            }),
+            _ => None,
+        },
         api_keys: match &args.api_keys {
             Some(path) => {
                 exportctl_runtime::auth::ApiKeys::read(path).map_err(anyhow::Error::msg)?

@@ -22,7 +22,11 @@ pub struct ClassifierClient {
 impl ClassifierClient {
     /// A lazily connecting client: the service starts even when the classifier is down,
     /// and answers UNAVAILABLE until it is up.
-    pub fn new(url: &str, api_key: Option<&str>) -> Result<Self, String> {
+    pub fn new(
+        url: &str,
+        api_key: Option<&str>,
+        tls: Option<&exportctl_runtime::tls::ClientTls>,
+    ) -> Result<Self, String> {
         let authorization = match api_key {
             Some(k) => Some(
                 format!("Bearer {k}")
@@ -37,6 +41,12 @@ impl ClassifierClient {
             .tcp_nodelay(true)
             .http2_keep_alive_interval(Duration::from_secs(30))
             .keep_alive_while_idle(true);
+        let endpoint = match tls {
+            Some(tls) => endpoint
+                .tls_config(tls.config().map_err(|e| e.to_string())?)
+                .map_err(|e| format!("classifier TLS: {e}"))?,
+            None => endpoint,
+        };
         Ok(Self {
             inner: ClassifierServiceClient::new(endpoint.connect_lazy()),
             authorization,

@@ -26,6 +26,7 @@ use exportctl_runtime::auth::{ApiKey, ApiKeys, Scope};
 use exportctl_runtime::metrics::Registry;
 use exportctl_runtime::reload::{ReloadStats, Reloader};
 use exportctl_runtime::server::{BoundServer, Limits, Listen};
+use exportctl_runtime::tls::{ClientTls, ServerTls};
 use tonic::server::NamedService;
 
 pub use error::{Error, PolicyError};
@@ -56,8 +57,12 @@ pub struct Config {
     pub drain: Duration,
     /// API keys (by SHA-256) and their scopes; empty = no key needed.
     pub api_keys: Vec<ApiKey>,
+    /// TLS (mutual TLS with a client CA) on the gRPC listener; `None` = plaintext.
+    pub tls: Option<ServerTls>,
     /// The key this service presents to the classifier, if it requires one.
     pub classifier_api_key: Option<String>,
+    /// TLS to the classifier (CA, and a client certificate for mutual TLS); use an https URL.
+    pub classifier_tls: Option<ClientTls>,
 }
 
 impl Default for Config {
@@ -74,7 +79,9 @@ impl Default for Config {
             metrics_listen: None,
             drain: exportctl_runtime::server::DEFAULT_DRAIN,
             api_keys: Vec::new(),
+            tls: None,
             classifier_api_key: None,
+            classifier_tls: None,
         }
     }
 }
@@ -125,9 +132,12 @@ impl Application {
         // Opening may block (file system, network): keep it off the executor.
         let url = config.ledger.clone();
         let ledger = tokio::task::spawn_blocking(move || open_ledger(&url)).await??;
-        let classifier =
-            ClassifierClient::new(&config.classifier_url, config.classifier_api_key.as_deref())
-                .map_err(anyhow::Error::msg)?;
+        let classifier = ClassifierClient::new(
+            &config.classifier_url,
+            config.classifier_api_key.as_deref(),
+            config.classifier_tls.as_ref(),
+        )
+        .map_err(anyhow::Error::msg)?;
         let registry = Arc::new(Registry::default());
         let service = Licensing::new(
             policies.clone(),
@@ -143,6 +153,7 @@ impl Application {
             Listen {
                 grpc: config.listen,
                 metrics: config.metrics_listen,
+                tls: config.tls.clone(),
             },
             config.limits,
             &[exportctl_proto::FILE_DESCRIPTOR_SET],

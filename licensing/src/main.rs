@@ -138,6 +138,24 @@ struct Args {
     /// API key to present to the classifier, when it requires one.
     #[arg(long, env = "LICENSING_CLASSIFIER_API_KEY", hide_env_values = true)]
     classifier_api_key: Option<String>,
+    /// Server certificate (PEM) for TLS on the gRPC listener.
+    #[arg(long, env = "LICENSING_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// Key (PEM) of --tls-cert.
+    #[arg(long, env = "LICENSING_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// CA certificate (PEM) clients must be signed by (mutual TLS).
+    #[arg(long, env = "LICENSING_TLS_CLIENT_CA", requires = "tls_cert")]
+    tls_client_ca: Option<PathBuf>,
+    /// CA certificate (PEM) that signs the classifier's certificate (TLS to the classifier; use an https URL).
+    #[arg(long, env = "LICENSING_CLASSIFIER_CA")]
+    classifier_ca: Option<PathBuf>,
+    /// Client certificate (PEM) this service presents to the classifier (mutual TLS).
+    #[arg(long, env = "LICENSING_CLASSIFIER_CERT", requires = "classifier_key")]
+    classifier_cert: Option<PathBuf>,
+    /// Key (PEM) of --classifier-cert.
+    #[arg(long, env = "LICENSING_CLASSIFIER_KEY", requires = "classifier_cert")]
+    classifier_key: Option<PathBuf>,
     /// Serve Prometheus /metrics on this address (e.g. 127.0.0.1:9052).
     #[arg(long, env = "LICENSING_METRICS_LISTEN")]
     metrics_listen: Option<SocketAddr>,
@@ -166,6 +184,14 @@ async fn main() -> anyhow::Result<ExitCode> {
         },
         classifier_timeout: Duration::from_millis(args.classifier_timeout_ms),
         metrics_listen: args.metrics_listen,
+        tls: match (&args.tls_cert, &args.tls_key) {
+            (Some(cert), Some(key)) => Some(exportctl_runtime::tls::ServerTls {
+                cert: cert.clone(),
+                key: key.clone(),
+                client_ca: args.tls_client_ca.clone(),
+            }),
+            _ => None,
+        },
         api_keys: match &args.api_keys {
             Some(path) => {
                 exportctl_runtime::auth::ApiKeys::read(path).map_err(anyhow::Error::msg)?
@@ -173,6 +199,14 @@ async fn main() -> anyhow::Result<ExitCode> {
             None => Vec::new(),
         },
         classifier_api_key: args.classifier_api_key,
+        classifier_tls: (args.classifier_ca.is_some() || args.classifier_cert.is_some()).then(
+            || exportctl_runtime::tls::ClientTls {
+                ca: args.classifier_ca.clone(),
+                cert: args.classifier_cert.clone(),
+                key: args.classifier_key.clone(),
+                domain: None,
+            },
+        ),
         reload_interval: Duration::from_millis(args.reload_interval_ms.max(100)),
         ..Config::default()
     };

@@ -11,5 +11,6 @@ pub mod reload;
 pub mod server;
 pub mod shared;
 pub mod telemetry;
+pub mod tls;
 
 pub use errors::FieldViolation;

@@ -40,7 +40,8 @@ pub fn standard_router(
     descriptor_sets: &[&[u8]],
     registry: Arc<Registry>,
     keys: ApiKeys,
-) -> Result<(MeteredRouter, HealthReporter), tonic_reflection::server::Error> {
+    tls: Option<&crate::tls::ServerTls>,
+) -> std::io::Result<(MeteredRouter, HealthReporter)> {
     let (reporter, health) = tonic_health::server::health_reporter();
     let mut v1 = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -52,14 +53,20 @@ pub fn standard_router(
         v1 = v1.register_encoded_file_descriptor_set(set);
         v1alpha = v1alpha.register_encoded_file_descriptor_set(set);
     }
-    let router = Server::builder()
+    let mut builder = Server::builder();
+    if let Some(tls) = tls {
+        builder = builder
+            .tls_config(tls.config()?)
+            .map_err(std::io::Error::other)?;
+    }
+    let router = builder
         .max_concurrent_streams(limits.max_concurrent_streams)
         .tcp_nodelay(true)
         .layer(GrpcMetricsLayer::new(registry))
         .layer(AuthLayer::new(keys))
         .add_service(health)
-        .add_service(v1.build_v1()?)
-        .add_service(v1alpha.build_v1alpha()?);
+        .add_service(v1.build_v1().map_err(std::io::Error::other)?)
+        .add_service(v1alpha.build_v1alpha().map_err(std::io::Error::other)?);
     Ok((router, reporter))
 }
 
@@ -117,12 +124,14 @@ pub struct BoundServer {
 }
 
 /// Where a server listens.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Listen {
     /// The gRPC address (port 0 picks a free port).
     pub grpc: std::net::SocketAddr,
     /// The Prometheus `/metrics` HTTP address, if any.
     pub metrics: Option<std::net::SocketAddr>,
+    /// TLS (and mutual TLS) for the gRPC listener.
+    pub tls: Option<crate::tls::ServerTls>,
 }
 
 impl BoundServer {
@@ -143,8 +152,8 @@ impl BoundServer {
             Some(a) => Some((tokio::net::TcpListener::bind(a).await?, registry.clone())),
             None => None,
         };
-        let (router, health) = standard_router(limits, descriptor_sets, registry, keys)
-            .map_err(std::io::Error::other)?;
+        let (router, health) =
+            standard_router(limits, descriptor_sets, registry, keys, listen.tls.as_ref())?;
         health
             .set_service_status(service_name, tonic_health::ServingStatus::Serving)
             .await;
