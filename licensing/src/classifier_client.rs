@@ -11,12 +11,15 @@ use tonic::Code;
 use tonic::transport::{Channel, Endpoint};
 
 use crate::error::Error;
+use exportctl_runtime::trace::TraceParent;
 
 #[derive(Debug, Clone)]
 pub struct ClassifierClient {
     inner: ClassifierServiceClient<Channel>,
     /// `Bearer KEY` for a classifier that requires API keys.
     authorization: Option<tonic::metadata::MetadataValue<tonic::metadata::Ascii>>,
+    /// The trace the calls belong to (W3C trace context).
+    trace: Option<TraceParent>,
 }
 
 impl ClassifierClient {
@@ -50,12 +53,26 @@ impl ClassifierClient {
         Ok(Self {
             inner: ClassifierServiceClient::new(endpoint.connect_lazy()),
             authorization,
+            trace: None,
         })
     }
 
     /// Sets the deadline and the API key on an outgoing request.
+    /// This client, making its calls as part of `trace`.
+    pub fn with_trace(&self, trace: TraceParent) -> Self {
+        Self {
+            trace: Some(trace),
+            ..self.clone()
+        }
+    }
+
     fn prepare<T>(&self, request: &mut tonic::Request<T>, timeout: Duration) {
         request.set_timeout(timeout);
+        if let Some(trace) = &self.trace
+            && let Ok(value) = trace.child().header().parse()
+        {
+            request.metadata_mut().insert("traceparent", value);
+        }
         if let Some(a) = &self.authorization {
             request.metadata_mut().insert("authorization", a.clone());
         }

@@ -9,6 +9,7 @@ use exportctl_proto::licensing as pb;
 use exportctl_proto::licensing::licensing_service_server::LicensingService;
 use exportctl_runtime::metrics::Registry;
 use exportctl_runtime::server::grpc_timeout;
+use exportctl_runtime::trace::TraceParent;
 use exportctl_runtime::{FieldViolation, dates};
 use prost::Message;
 use tonic::{Request, Response, Status};
@@ -75,6 +76,7 @@ impl Licensing {
         q: &DecideQuery,
         policies: &PolicySet,
         deadline: Instant,
+        trace: &TraceParent,
     ) -> Result<(Vec<Vec<cpb::RegimeClassification>>, String), Error> {
         let as_of = dates::format(q.as_of);
         let mut tasks = tokio::task::JoinSet::new();
@@ -87,7 +89,7 @@ impl Licensing {
             if regimes.is_empty() {
                 continue;
             }
-            let client = self.classifier.clone();
+            let client = self.classifier.with_trace(trace.clone());
             let line = line.clone();
             let as_of = as_of.clone();
             tasks.spawn(async move {
@@ -182,6 +184,7 @@ impl Licensing {
 
     async fn decide(&self, request: Request<pb::DecideRequest>) -> Result<pb::Decision, Error> {
         let started = Instant::now();
+        let trace = TraceParent::from_metadata_or_new(request.metadata());
         // Keep a tenth of the caller's deadline to record and answer before the caller gives up.
         let budget = grpc_timeout(request.metadata()).map_or(self.classifier_timeout, |t| {
             (t - t / 10).min(self.classifier_timeout)
@@ -198,8 +201,9 @@ impl Licensing {
             return Self::existing(&r, &request_hash);
         }
 
-        let (classifications, classifier_digest) =
-            self.classify_lines(&req, &q, &policies, deadline).await?;
+        let (classifications, classifier_digest) = self
+            .classify_lines(&req, &q, &policies, deadline, &trace)
+            .await?;
         let shipment = engine::Shipment {
             export_country: q.export_country.clone(),
             destination: q.destination.clone(),
@@ -258,6 +262,7 @@ impl Licensing {
                 self.count_decision(&body);
                 tracing::info!(
                     request_id = %q.request_id,
+                    trace_id = %trace.trace_id,
                     outcome = ?body.outcome,
                     seq = decision.sequence,
                     elapsed_ms = started.elapsed().as_millis() as u64,

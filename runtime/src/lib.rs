@@ -12,5 +12,6 @@ pub mod server;
 pub mod shared;
 pub mod telemetry;
 pub mod tls;
+pub mod trace;
 
 pub use errors::FieldViolation;
