@@ -4,7 +4,7 @@
 //! the configured listen address whether it is SERVING (for container health
 //! checks).
 
-use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -14,8 +14,6 @@ use exportctl_classifier::{Application, Config};
 use exportctl_proto::classifier::classifier_service_server::SERVICE_NAME;
 use exportctl_runtime::server::shutdown_signal;
 use exportctl_runtime::telemetry::{self, LogFormat};
-use tonic_health::pb::health_check_response::ServingStatus;
-use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 
 /// Classifies semiconductor products against export-control lists over gRPC.
 #[derive(Debug, Parser)]
@@ -50,53 +48,13 @@ struct HealthcheckArgs {
 
 /// Runs one grpc.health.v1 Check within the timeout: exit 0 when SERVING.
 async fn healthcheck(listen: SocketAddr, args: HealthcheckArgs) -> ExitCode {
-    let mut addr = args.addr.unwrap_or(listen);
-    if addr.ip().is_unspecified() {
-        addr.set_ip(match addr {
-            SocketAddr::V4(_) => Ipv4Addr::LOCALHOST.into(),
-            SocketAddr::V6(_) => Ipv6Addr::LOCALHOST.into(),
-        });
-    }
-    let timeout = Duration::from_millis(args.timeout_ms);
-    let check = async {
-        let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))?
-            .connect_timeout(timeout)
-            .connect()
-            .await?;
-        let request = HealthCheckRequest {
-            service: args.service.clone(),
-        };
-        let status = HealthClient::new(channel)
-            .check(request)
-            .await?
-            .into_inner()
-            .status;
-        anyhow::Ok(status)
-    };
-    let what = if args.service.is_empty() {
-        format!("{addr}")
-    } else {
-        format!("{} at {addr}", args.service)
-    };
-    match tokio::time::timeout(timeout, check).await {
-        Ok(Ok(status)) if status == ServingStatus::Serving as i32 => {
-            println!("{what}: SERVING");
-            ExitCode::SUCCESS
-        }
-        Ok(Ok(status)) => {
-            let name = ServingStatus::try_from(status).map_or("UNKNOWN", |s| s.as_str_name());
-            eprintln!("{what}: {name}");
-            ExitCode::FAILURE
-        }
-        Ok(Err(e)) => {
-            eprintln!("{what}: {e:#}");
-            ExitCode::FAILURE
-        }
-        Err(_) => {
-            eprintln!("{what}: no answer within {} ms", args.timeout_ms);
-            ExitCode::FAILURE
-        }
-    }
+    let addr = args.addr.unwrap_or(listen);
+    exportctl_runtime::server::healthcheck(
+        addr,
+        &args.service,
+        Duration::from_millis(args.timeout_ms),
+    )
+    .await
 }
 
 /// How to serve.

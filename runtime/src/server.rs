@@ -230,6 +230,64 @@ impl BoundServer {
 /// Default bound on draining in-flight calls at shutdown.
 pub const DEFAULT_DRAIN: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// `healthcheck` subcommand of the service binaries: one grpc.health.v1 Check
+/// of `service` at `addr` (an unspecified address is checked on loopback)
+/// within `timeout`; success when SERVING.
+pub async fn healthcheck(
+    mut addr: std::net::SocketAddr,
+    service: &str,
+    timeout: std::time::Duration,
+) -> std::process::ExitCode {
+    use tonic_health::pb::health_check_response::ServingStatus;
+    use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
+    if addr.ip().is_unspecified() {
+        addr.set_ip(match addr {
+            std::net::SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            std::net::SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    let check = async {
+        let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
+            .map_err(|e| e.to_string())?
+            .connect_timeout(timeout)
+            .connect()
+            .await
+            .map_err(|e| e.to_string())?;
+        let request = HealthCheckRequest {
+            service: service.to_string(),
+        };
+        let response = HealthClient::new(channel)
+            .check(request)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok::<i32, String>(response.into_inner().status)
+    };
+    let what = if service.is_empty() {
+        format!("{addr}")
+    } else {
+        format!("{service} at {addr}")
+    };
+    match tokio::time::timeout(timeout, check).await {
+        Ok(Ok(status)) if status == ServingStatus::Serving as i32 => {
+            println!("{what}: SERVING");
+            std::process::ExitCode::SUCCESS
+        }
+        Ok(Ok(status)) => {
+            let name = ServingStatus::try_from(status).map_or("UNKNOWN", |s| s.as_str_name());
+            eprintln!("{what}: {name}");
+            std::process::ExitCode::FAILURE
+        }
+        Ok(Err(e)) => {
+            eprintln!("{what}: {e}");
+            std::process::ExitCode::FAILURE
+        }
+        Err(_) => {
+            eprintln!("{what}: no answer within {} ms", timeout.as_millis());
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

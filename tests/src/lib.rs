@@ -136,3 +136,40 @@ pub async fn licensing_client(server: &Running) -> LicensingServiceClient<Channe
         .await
         .expect("connects")
 }
+
+/// Gallium nitride (China's 2023 No. 23 item) from China to `destination` on `as_of`:
+/// a one-line shipment many tests share.
+pub fn gallium_nitride_shipment(
+    request_id: &str,
+    destination: &str,
+    as_of: &str,
+) -> exportctl_proto::licensing::DecideRequest {
+    use exportctl_proto::classifier::{ItemKind, ProductSpec};
+    use exportctl_proto::licensing as pb;
+    pb::DecideRequest {
+        request_id: request_id.into(),
+        export_country: "CN".into(),
+        destination_country: destination.into(),
+        end_user: Some(pb::Party {
+            name: "Example RF Devices Co.".into(),
+            country: destination.into(),
+            ..Default::default()
+        }),
+        end_use: Some(pb::EndUse {
+            purpose: "civil".into(),
+            ..Default::default()
+        }),
+        lines: vec![pb::LineItem {
+            line_id: "1".into(),
+            spec: Some(ProductSpec {
+                kind: ItemKind::Material as i32,
+                material: "gallium_nitride".into(),
+                ..Default::default()
+            }),
+            origin_country: "CN".into(),
+            quantity: 1.0,
+            ..Default::default()
+        }],
+        as_of: as_of.into(),
+    }
+}

@@ -7,7 +7,8 @@ use exportctl_proto::classifier::{self as cpb, ItemKind};
 use exportctl_proto::licensing as pb;
 use exportctl_runtime::auth::{ApiKey, Scope, hash_key};
 use exportctl_tests::{
-    classifier_client, licensing_client, start_classifier, start_licensing, temp_ledger,
+    classifier_client, gallium_nitride_shipment, licensing_client, start_classifier,
+    start_licensing, temp_ledger,
 };
 use tonic::Code;
 
@@ -39,28 +40,7 @@ fn classify() -> cpb::ClassifyRequest {
 }
 
 fn decide(id: &str) -> pb::DecideRequest {
-    pb::DecideRequest {
-        request_id: id.into(),
-        export_country: "CN".into(),
-        destination_country: "JP".into(),
-        end_user: Some(pb::Party {
-            name: "Example RF Devices K.K.".into(),
-            country: "JP".into(),
-            ..Default::default()
-        }),
-        end_use: Some(pb::EndUse {
-            purpose: "civil".into(),
-            ..Default::default()
-        }),
-        lines: vec![pb::LineItem {
-            line_id: "1".into(),
-            spec: classify().spec,
-            origin_country: "CN".into(),
-            quantity: 1.0,
-            ..Default::default()
-        }],
-        as_of: "2024-01-01".into(),
-    }
+    gallium_nitride_shipment(id, "JP", "2024-01-01")
 }
 
 #[tokio::test]

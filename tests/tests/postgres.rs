@@ -6,9 +6,10 @@
 use std::sync::Arc;
 
 use exportctl_licensing::ledger::{Appended, LedgerStore, NewRecord, PostgresLedger};
-use exportctl_proto::classifier::{self as cpb, ItemKind};
 use exportctl_proto::licensing::{self as pb, Outcome};
-use exportctl_tests::{bundled_classifier, licensing_client, start_licensing};
+use exportctl_tests::{
+    bundled_classifier, gallium_nitride_shipment, licensing_client, start_licensing,
+};
 
 /// A fresh database on the test server, as a URL.
 fn fresh_database(name: &str) -> Option<String> {
@@ -116,32 +117,7 @@ fn tampering_is_refused_and_detected() {
 }
 
 fn shipment(request_id: &str) -> pb::DecideRequest {
-    pb::DecideRequest {
-        request_id: request_id.into(),
-        export_country: "CN".into(),
-        destination_country: "US".into(),
-        end_user: Some(pb::Party {
-            name: "Example RF Devices Inc.".into(),
-            country: "US".into(),
-            ..Default::default()
-        }),
-        end_use: Some(pb::EndUse {
-            purpose: "civil".into(),
-            ..Default::default()
-        }),
-        lines: vec![pb::LineItem {
-            line_id: "1".into(),
-            spec: Some(cpb::ProductSpec {
-                kind: ItemKind::Material as i32,
-                material: "gallium_nitride".into(),
-                ..Default::default()
-            }),
-            origin_country: "CN".into(),
-            quantity: 1.0,
-            ..Default::default()
-        }],
-        as_of: "2024-12-03".into(),
-    }
+    gallium_nitride_shipment(request_id, "US", "2024-12-03")
 }
 
 #[tokio::test]

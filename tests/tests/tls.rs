@@ -10,7 +10,9 @@ use exportctl_proto::classifier::{self as cpb, ItemKind};
 use exportctl_proto::licensing as pb;
 use exportctl_runtime::auth::{ApiKey, Scope, hash_key};
 use exportctl_runtime::tls::{ClientTls, ServerTls};
-use exportctl_tests::{licensing_client, start_classifier, start_licensing, temp_ledger};
+use exportctl_tests::{
+    gallium_nitride_shipment, licensing_client, start_classifier, start_licensing, temp_ledger,
+};
 use rcgen::{BasicConstraints, CertificateParams, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair};
 use tonic::Code;
 use tonic::transport::Endpoint;
@@ -194,28 +196,7 @@ async fn mutual_tls_and_api_keys() {
     .await;
     let mut l = licensing_client(&licensing).await;
     let decision = l
-        .decide(pb::DecideRequest {
-            request_id: "tls-1".into(),
-            export_country: "CN".into(),
-            destination_country: "JP".into(),
-            end_user: Some(pb::Party {
-                name: "Example RF Devices K.K.".into(),
-                country: "JP".into(),
-                ..Default::default()
-            }),
-            end_use: Some(pb::EndUse {
-                purpose: "civil".into(),
-                ..Default::default()
-            }),
-            lines: vec![pb::LineItem {
-                line_id: "1".into(),
-                spec: classify(None).into_inner().spec,
-                origin_country: "CN".into(),
-                quantity: 1.0,
-                ..Default::default()
-            }],
-            as_of: "2024-01-01".into(),
-        })
+        .decide(gallium_nitride_shipment("tls-1", "JP", "2024-01-01"))
         .await
         .unwrap()
         .into_inner()

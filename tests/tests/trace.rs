@@ -4,13 +4,13 @@
 use std::sync::{Arc, Mutex};
 
 use exportctl_classifier::{Classifier, RuleSet, SharedRules};
+use exportctl_proto::classifier as cpb;
 use exportctl_proto::classifier::classifier_service_server::{
     ClassifierService, ClassifierServiceServer,
 };
-use exportctl_proto::classifier::{self as cpb, ItemKind};
 use exportctl_proto::licensing as pb;
 use exportctl_runtime::trace::TraceParent;
-use exportctl_tests::{licensing_client, start_licensing, temp_ledger};
+use exportctl_tests::{gallium_nitride_shipment, licensing_client, start_licensing, temp_ledger};
 use tonic::{Request, Response, Status, Streaming};
 
 /// The real classifier, remembering every `traceparent` it is sent.
@@ -74,32 +74,7 @@ impl ClassifierService for Recording {
 }
 
 fn decide(id: &str) -> pb::DecideRequest {
-    pb::DecideRequest {
-        request_id: id.into(),
-        export_country: "CN".into(),
-        destination_country: "JP".into(),
-        end_user: Some(pb::Party {
-            name: "Example RF Devices K.K.".into(),
-            country: "JP".into(),
-            ..Default::default()
-        }),
-        end_use: Some(pb::EndUse {
-            purpose: "civil".into(),
-            ..Default::default()
-        }),
-        lines: vec![pb::LineItem {
-            line_id: "1".into(),
-            spec: Some(cpb::ProductSpec {
-                kind: ItemKind::Material as i32,
-                material: "gallium_nitride".into(),
-                ..Default::default()
-            }),
-            origin_country: "CN".into(),
-            quantity: 1.0,
-            ..Default::default()
-        }],
-        as_of: "2024-01-01".into(),
-    }
+    gallium_nitride_shipment(id, "JP", "2024-01-01")
 }
 
 #[tokio::test]
