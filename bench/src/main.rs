@@ -170,9 +170,16 @@ fn peak_rss(svc: &Services) -> (u64, u64) {
 async fn run(args: Args) -> anyhow::Result<()> {
     let started = Instant::now();
     let (warmup, duration) = if args.quick { (1.0, 4.0) } else { (3.0, 15.0) };
+    let (warmup, duration) = (
+        args.warmup.unwrap_or(warmup),
+        args.duration.unwrap_or(duration),
+    );
+    if !(warmup.is_finite() && warmup >= 0.0 && duration.is_finite() && duration > 0.0) {
+        bail!("--warmup must be >= 0 and --duration > 0 seconds");
+    }
     let timing = Timing {
-        warmup: Duration::from_secs_f64(args.warmup.unwrap_or(warmup)),
-        duration: Duration::from_secs_f64(args.duration.unwrap_or(duration)),
+        warmup: Duration::from_secs_f64(warmup),
+        duration: Duration::from_secs_f64(duration),
     };
     if args.connections == 0 || args.in_flight == 0 || args.rounds == 0 {
         bail!("--connections, --in-flight and --rounds must be at least 1");
@@ -180,6 +187,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let mix = Arc::new(corpus::load()?);
     let payload_len = mix.mean_classify_bytes();
 
+    let build_started = Instant::now();
     let bin_dir = match &args.bin_dir {
         Some(d) => d.clone(),
         None => {
@@ -190,6 +198,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
             services::build_release(&workspace)?
         }
     };
+    let build_seconds = build_started.elapsed().as_secs_f64();
     let scratch = Scratch::new(&args.scratch_dir, args.keep_scratch)?;
     let disk = services::fsync_probe(&scratch.path)?;
     let mut svc = Services::start(&bin_dir, scratch, &args.service_log).await?;
@@ -415,18 +424,21 @@ async fn run(args: Args) -> anyhow::Result<()> {
         _ => None,
     };
     println!(
-        "peak RSS (VmHWM over the whole run): classifier {:.1} MB, licensing {:.1} MB; run took {:.1} s",
+        "peak RSS (VmHWM over the whole run): classifier {:.1} MB, licensing {:.1} MB; run took {:.1} s (+ {:.1} s cargo build)",
         mb(c),
         mb(l),
-        started.elapsed().as_secs_f64()
+        started.elapsed().as_secs_f64() - build_seconds,
+        build_seconds
     );
-    let other =
-        (services::machine_busy_seconds() - busy_before) - (our_cpu_seconds(&svc) - ours_before);
+    // Tick rounding can make a quiet machine's difference slightly negative.
+    let other = ((services::machine_busy_seconds() - busy_before)
+        - (our_cpu_seconds(&svc) - ours_before))
+        .max(0.0);
     let elapsed = busy_since.elapsed().as_secs_f64();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
     println!(
         "other processes (and steal) used {other:.1} CPU-seconds during the run ({:.0}% of the machine)",
-        (other / (elapsed * cores) * 100.0).max(0.0)
+        other / (elapsed * cores) * 100.0
     );
     if other > 0.05 * elapsed * cores {
         println!(
