@@ -353,10 +353,15 @@ impl Vocabulary {
 /// A number as people write it: no trailing zeros, at most 4 decimals.
 pub fn format_number(n: f64) -> String {
     if n.fract() == 0.0 && n.abs() < 1e15 {
-        format!("{n:.0}")
+        (n as i64).to_string()
     } else {
-        let s = format!("{n:.4}");
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
+        // Rounded to 4 decimals, then printed shortest (fast) rather than with `{:.4}` (exact, slow).
+        let rounded = (n * 10_000.0).round() / 10_000.0;
+        if rounded.is_finite() {
+            rounded.to_string()
+        } else {
+            n.to_string()
+        }
     }
 }
 
@@ -417,5 +422,8 @@ description = "x"
         assert_eq!(format_number(4800.0), "4800");
         assert_eq!(format_number(5.92), "5.92");
         assert_eq!(format_number(50.037037), "50.037");
+        assert_eq!(format_number(1.5011111), "1.5011");
+        assert_eq!(format_number(13.5), "13.5");
+        assert_eq!(format_number(0.00004), "0");
     }
 }
