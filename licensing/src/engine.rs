@@ -375,9 +375,11 @@ fn decide_regime(
         if !v.contains(on) {
             continue;
         }
-        let mut names = vec![parties::normalize(&party.name)];
-        names.extend(party.aliases.iter().map(|a| parties::normalize(a)));
-        match parties::screen(&s.end_user.normalized, &names, config.party_match_threshold) {
+        match parties::screen(
+            &s.end_user.normalized,
+            &party.normalized,
+            config.party_match_threshold,
+        ) {
             PartyMatch::None => {}
             PartyMatch::Exact => {
                 let mut d = Determination::new(regime, party.outcome, &party.id, Source::EndUser);
@@ -860,9 +862,7 @@ fn authorization_applies<'a>(
     }
     if !a.parties.is_empty() {
         let granted = a.parties.iter().any(|party| {
-            let mut names = vec![parties::normalize(&party.name)];
-            names.extend(party.aliases.iter().map(|x| parties::normalize(x)));
-            parties::screen(&s.end_user.normalized, &names, 1.0) == PartyMatch::Exact
+            parties::screen(&s.end_user.normalized, &party.normalized, 1.0) == PartyMatch::Exact
         });
         if !granted {
             return Coverable::No;

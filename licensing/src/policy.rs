@@ -173,6 +173,9 @@ pub struct PartyRow {
     pub name: String,
     #[serde(default)]
     pub aliases: Vec<String>,
+    /// Name and aliases, normalized once at load for screening.
+    #[serde(skip)]
+    pub normalized: Vec<String>,
     pub country: String,
     /// What a match means.
     pub outcome: Outcome,
@@ -264,6 +267,9 @@ pub struct PartyName {
     pub name: String,
     #[serde(default)]
     pub aliases: Vec<String>,
+    /// Name and aliases, normalized once at load for screening.
+    #[serde(skip)]
+    pub normalized: Vec<String>,
 }
 
 /// Takes authorizations away for some entries and destinations.
@@ -474,6 +480,14 @@ pub fn pattern_matches(pattern: &str, id: &str) -> bool {
     }
 }
 
+/// A party's name then its aliases, normalized (the name stays first, even if empty).
+fn normalized_names(name: &str, aliases: &[String]) -> Vec<String> {
+    std::iter::once(name)
+        .chain(aliases.iter().map(String::as_str))
+        .map(crate::parties::normalize)
+        .collect()
+}
+
 pub fn is_country_code(s: &str) -> bool {
     s.len() == 2 && s.bytes().all(|b| b.is_ascii_uppercase())
 }
@@ -611,11 +625,12 @@ impl RegimePolicy {
             rules.push((r, v));
         }
         let mut parties = Vec::new();
-        for p in parsed.party {
+        for mut p in parsed.party {
             unique(&p.id)?;
             let v = ck.cited(&p.id, &p.cited)?;
             ck.countries(&p.id, std::slice::from_ref(&p.country))?;
-            if crate::parties::normalize(&p.name).is_empty() {
+            p.normalized = normalized_names(&p.name, &p.aliases);
+            if p.normalized[0].is_empty() {
                 return Err(ck.err(&p.id, "party name is empty after normalization"));
             }
             parties.push((p, v));
@@ -651,8 +666,11 @@ impl RegimePolicy {
             end_uses.push((e, v, redefined));
         }
         let mut authorizations = Vec::new();
-        for a in parsed.authorization {
+        for mut a in parsed.authorization {
             unique(&a.id)?;
+            for party in &mut a.parties {
+                party.normalized = normalized_names(&party.name, &party.aliases);
+            }
             let v = ck.cited(&a.id, &a.cited)?;
             ck.selector(&a.id, &a.destinations, &group_names)?;
             if let Some(ex) = &a.excluded_destinations {

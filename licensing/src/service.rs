@@ -78,7 +78,7 @@ impl Licensing {
         deadline: Instant,
         trace: &TraceParent,
     ) -> Result<(Vec<Vec<cpb::RegimeClassification>>, String), Error> {
-        let as_of = dates::format(q.as_of);
+        let on = q.as_of;
         let mut tasks = tokio::task::JoinSet::new();
         for (i, line) in req.lines.iter().enumerate() {
             let regimes: Vec<String> = policies
@@ -91,9 +91,8 @@ impl Licensing {
             }
             let client = self.classifier.with_trace(trace.clone());
             let line = line.clone();
-            let as_of = as_of.clone();
             tasks.spawn(async move {
-                let out = classify_line(&client, i, &line, &regimes, &as_of, deadline).await;
+                let out = classify_line(&client, i, &line, &regimes, on, deadline).await;
                 (i, out)
             });
         }
@@ -282,9 +281,10 @@ async fn classify_line(
     i: usize,
     line: &pb::LineItem,
     regimes: &[String],
-    as_of: &str,
+    on: time::Date,
     deadline: Instant,
 ) -> Result<(Vec<cpb::RegimeClassification>, Option<String>), Error> {
+    let as_of = dates::format(on);
     let remaining = || deadline.saturating_duration_since(Instant::now());
     let mut out: Vec<cpb::RegimeClassification> = Vec::new();
     let mut digest = None;
@@ -315,8 +315,6 @@ async fn classify_line(
             ));
             continue;
         }
-        let on = dates::parse(as_of)
-            .map_err(|m| Error::InvalidArgument(vec![FieldViolation::new("as_of", m)]))?;
         let slot = match out.iter().position(|c| c.regime == e.regime) {
             Some(p) => p,
             None => {
