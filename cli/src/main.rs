@@ -225,7 +225,7 @@ struct ServeArgs {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    telemetry::init(args.log_format);
+    let telemetry = telemetry::init(args.log_format, "exportctl");
     let classifier = exportctl_classifier::Application::build(exportctl_classifier::Config {
         listen: args.classifier_listen,
         rules: args.rules,
@@ -250,11 +250,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let _ = stop.send(true);
         Ok::<(), anyhow::Error>(())
     };
-    tokio::try_join!(
+    let served = tokio::try_join!(
         classifier.run_until(wait(stopped.clone())),
         licensing.run_until(wait(stopped)),
         signal
-    )?;
+    );
+    telemetry.shutdown().await;
+    served?;
     Ok(())
 }
 

@@ -57,19 +57,20 @@ impl ClassifierClient {
         })
     }
 
-    /// Sets the deadline and the API key on an outgoing request.
-    /// This client, making its calls as part of `trace`.
-    pub fn with_trace(&self, trace: TraceParent) -> Self {
+    /// This client, making its calls as part of `trace` (call it from within
+    /// the call's span: with OpenTelemetry export on, that span is the parent).
+    pub fn with_trace(&self, trace: &TraceParent) -> Self {
         Self {
-            trace: Some(trace),
+            trace: Some(trace.outbound()),
             ..self.clone()
         }
     }
 
+    /// Sets the deadline, the trace context and the API key on an outgoing request.
     fn prepare<T>(&self, request: &mut tonic::Request<T>, timeout: Duration) {
         request.set_timeout(timeout);
         if let Some(trace) = &self.trace
-            && let Ok(value) = trace.child().header().parse()
+            && let Ok(value) = trace.header().parse()
         {
             request.metadata_mut().insert("traceparent", value);
         }

@@ -13,7 +13,7 @@ use clap::{Parser, Subcommand};
 use exportctl_licensing::engine::EngineConfig;
 use exportctl_licensing::{Application, Config};
 use exportctl_proto::licensing::licensing_service_server::SERVICE_NAME;
-use exportctl_runtime::server::shutdown_signal;
+use exportctl_runtime::server::{HealthcheckArgs, healthcheck, shutdown_signal};
 use exportctl_runtime::telemetry::{self, LogFormat};
 
 /// Decides export shipments per line and regime and records every decision.
@@ -31,31 +31,6 @@ enum Command {
     /// Check that the server on the listen address (--listen, LICENSING_LISTEN)
     /// is SERVING (grpc.health.v1 Check); exit 0 if so, 1 otherwise.
     Healthcheck(HealthcheckArgs),
-}
-
-#[derive(Debug, clap::Args)]
-struct HealthcheckArgs {
-    /// Address to check instead of the listen address. An unspecified address
-    /// (0.0.0.0, [::]) is checked on loopback.
-    #[arg(long)]
-    addr: Option<SocketAddr>,
-    /// Service to check; "" asks about the server as a whole.
-    #[arg(long, default_value = SERVICE_NAME)]
-    service: String,
-    /// Give up (and fail) after this many milliseconds.
-    #[arg(long, value_name = "MS", default_value_t = 3000)]
-    timeout_ms: u64,
-}
-
-/// Runs one grpc.health.v1 Check within the timeout: exit 0 when SERVING.
-async fn healthcheck(listen: SocketAddr, args: HealthcheckArgs) -> ExitCode {
-    let addr = args.addr.unwrap_or(listen);
-    exportctl_runtime::server::healthcheck(
-        addr,
-        &args.service,
-        Duration::from_millis(args.timeout_ms),
-    )
-    .await
 }
 
 /// How to serve.
@@ -129,9 +104,10 @@ struct Args {
 async fn main() -> anyhow::Result<ExitCode> {
     let Cli { command, args } = Cli::parse();
     if let Some(Command::Healthcheck(check)) = command {
-        return Ok(healthcheck(args.listen, check).await);
+        let tls = args.tls_cert.is_some();
+        return Ok(healthcheck(args.listen, tls, SERVICE_NAME, check).await);
     }
-    telemetry::init(args.log_format);
+    let telemetry = telemetry::init(args.log_format, "exportctl-licensing");
     let config = Config {
         listen: args.listen,
         classifier_url: args.classifier_url,
@@ -174,6 +150,8 @@ async fn main() -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let app = Application::build(config).await?;
-    app.run_until(shutdown_signal()).await?;
+    let served = app.run_until(shutdown_signal()).await;
+    telemetry.shutdown().await;
+    served?;
     Ok(ExitCode::SUCCESS)
 }

@@ -89,7 +89,7 @@ impl Licensing {
             if regimes.is_empty() {
                 continue;
             }
-            let client = self.classifier.with_trace(trace.clone());
+            let client = self.classifier.with_trace(trace);
             let line = line.clone();
             tasks.spawn(async move {
                 let out = classify_line(&client, i, &line, &regimes, on, deadline).await;

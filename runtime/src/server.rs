@@ -10,9 +10,12 @@ use tower_layer::{Identity, Stack};
 
 use crate::auth::{ApiKeys, AuthLayer};
 use crate::metrics::{GrpcMetricsLayer, Registry};
+use crate::telemetry::ServerSpanLayer;
 
-/// A router whose every RPC is recorded in the metrics registry, then checked for its API key.
-pub type MeteredRouter = Router<Stack<AuthLayer, Stack<GrpcMetricsLayer, Identity>>>;
+/// A router whose every RPC gets a trace span (when spans are exported), is
+/// recorded in the metrics registry, then checked for its API key.
+pub type MeteredRouter =
+    Router<Stack<AuthLayer, Stack<GrpcMetricsLayer, Stack<ServerSpanLayer, Identity>>>>;
 
 /// Limits every exportctl server applies.
 #[derive(Debug, Clone, Copy)]
@@ -62,6 +65,7 @@ pub fn standard_router(
     let router = builder
         .max_concurrent_streams(limits.max_concurrent_streams)
         .tcp_nodelay(true)
+        .layer(ServerSpanLayer)
         .layer(GrpcMetricsLayer::new(registry))
         .layer(AuthLayer::new(keys))
         .add_service(health)
@@ -230,29 +234,92 @@ impl BoundServer {
 /// Default bound on draining in-flight calls at shutdown.
 pub const DEFAULT_DRAIN: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// `healthcheck` subcommand of the service binaries: one grpc.health.v1 Check
-/// of `service` at `addr` (an unspecified address is checked on loopback)
-/// within `timeout`; success when SERVING.
+/// The `healthcheck` subcommand of the service binaries: one grpc.health.v1
+/// Check, for container health checks.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct HealthcheckArgs {
+    /// Address to check instead of the listen address. An unspecified address
+    /// (0.0.0.0, [::]) is checked on loopback.
+    #[arg(long)]
+    pub addr: Option<std::net::SocketAddr>,
+    /// Service to check (default: this binary's service); "" asks about the server as a whole.
+    #[arg(long)]
+    pub service: Option<String>,
+    /// Give up (and fail) after this many milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 3000)]
+    pub timeout_ms: u64,
+    /// CA certificate (PEM) the server's certificate is verified with; the
+    /// check then runs over TLS. Required when the server serves TLS.
+    #[arg(long, value_name = "PEM")]
+    pub tls_ca: Option<std::path::PathBuf>,
+    /// Client certificate (PEM), for a server that requires mutual TLS.
+    #[arg(long, value_name = "PEM", requires = "tls_key", requires = "tls_ca")]
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// Key (PEM) of --tls-cert.
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    pub tls_key: Option<std::path::PathBuf>,
+    /// Name the server's certificate must carry.
+    #[arg(long, default_value = "localhost")]
+    pub tls_domain: String,
+}
+
+/// Runs a `healthcheck` subcommand: one grpc.health.v1 Check of the server
+/// listening on `listen` (or `--addr`; an unspecified address is checked on
+/// loopback) within the timeout; success when SERVING. `server_tls` says
+/// whether the server is configured for TLS, so a check that would speak
+/// plaintext to it fails with a clear message instead of a handshake error.
 pub async fn healthcheck(
-    mut addr: std::net::SocketAddr,
-    service: &str,
-    timeout: std::time::Duration,
+    listen: std::net::SocketAddr,
+    server_tls: bool,
+    default_service: &str,
+    args: HealthcheckArgs,
 ) -> std::process::ExitCode {
     use tonic_health::pb::health_check_response::ServingStatus;
     use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
+    let mut addr = args.addr.unwrap_or(listen);
     if addr.ip().is_unspecified() {
         addr.set_ip(match addr {
             std::net::SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
             std::net::SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
         });
     }
+    let service = args.service.as_deref().unwrap_or(default_service);
+    let what = if service.is_empty() {
+        format!("{addr}")
+    } else {
+        format!("{service} at {addr}")
+    };
+    if server_tls && args.tls_ca.is_none() {
+        eprintln!(
+            "{what}: the server serves TLS; pass --tls-ca (and --tls-cert/--tls-key for mutual TLS)"
+        );
+        return std::process::ExitCode::FAILURE;
+    }
+    let timeout = std::time::Duration::from_millis(args.timeout_ms);
     let check = async {
-        let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
+        let tls = args.tls_ca.as_ref().map(|ca| crate::tls::ClientTls {
+            ca: Some(ca.clone()),
+            cert: args.tls_cert.clone(),
+            key: args.tls_key.clone(),
+            domain: Some(args.tls_domain.clone()),
+        });
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let mut endpoint = tonic::transport::Endpoint::from_shared(format!("{scheme}://{addr}"))
             .map_err(|e| e.to_string())?
-            .connect_timeout(timeout)
-            .connect()
-            .await
-            .map_err(|e| e.to_string())?;
+            .connect_timeout(timeout);
+        if let Some(tls) = tls {
+            let config = tls.config().map_err(|e| e.to_string())?;
+            endpoint = endpoint.tls_config(config).map_err(|e| e.to_string())?;
+        }
+        let channel = endpoint.connect().await.map_err(|e| {
+            let mut message = e.to_string();
+            let mut source = std::error::Error::source(&e);
+            while let Some(s) = source {
+                message = format!("{message}: {s}");
+                source = s.source();
+            }
+            message
+        })?;
         let request = HealthCheckRequest {
             service: service.to_string(),
         };
@@ -261,11 +328,6 @@ pub async fn healthcheck(
             .await
             .map_err(|e| e.to_string())?;
         Ok::<i32, String>(response.into_inner().status)
-    };
-    let what = if service.is_empty() {
-        format!("{addr}")
-    } else {
-        format!("{service} at {addr}")
     };
     match tokio::time::timeout(timeout, check).await {
         Ok(Ok(status)) if status == ServingStatus::Serving as i32 => {

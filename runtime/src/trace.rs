@@ -76,6 +76,12 @@ impl TraceParent {
         }
     }
 
+    /// The context for calls made from within this one: the current exported
+    /// span when OpenTelemetry export is on, else a new child span id.
+    pub fn outbound(&self) -> Self {
+        crate::telemetry::current_trace_parent().unwrap_or_else(|| self.child())
+    }
+
     pub fn header(&self) -> String {
         format!("00-{}-{}-{}", self.trace_id, self.parent_id, self.flags)
     }

@@ -65,7 +65,10 @@ where
 /// Starts a classifier on 127.0.0.1:0 with the given config (listen is overridden).
 pub async fn start_classifier(mut config: exportctl_classifier::Config) -> Running {
     if std::env::var_os("TEST_LOG").is_some() {
-        exportctl_runtime::telemetry::init(exportctl_runtime::telemetry::LogFormat::Text);
+        let _ = exportctl_runtime::telemetry::init(
+            exportctl_runtime::telemetry::LogFormat::Text,
+            "exportctl-tests",
+        );
     }
     config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
     let app = exportctl_classifier::Application::build(config)

@@ -204,3 +204,40 @@ async fn mutual_tls_and_api_keys() {
         .unwrap();
     assert_eq!(decision.outcome, pb::Outcome::LicenseRequired as i32);
 }
+
+/// The binaries' `healthcheck` subcommand against a server that requires mutual TLS.
+#[tokio::test]
+async fn healthcheck_over_mutual_tls() {
+    use exportctl_runtime::server::{HealthcheckArgs, healthcheck};
+    use std::process::ExitCode;
+    let pki = Pki::generate("health");
+    let classifier = start_classifier(exportctl_classifier::Config {
+        tls: Some(pki.server()),
+        ..Default::default()
+    })
+    .await;
+    let service = "exportctl.classifier.v1.ClassifierService";
+    let check = |ca: Option<&str>, with_cert: bool| HealthcheckArgs {
+        tls_ca: ca.map(|f| pki.path(f)),
+        tls_cert: with_cert.then(|| pki.path("client.pem")),
+        tls_key: with_cert.then(|| pki.path("client-key.pem")),
+        tls_domain: "localhost".into(),
+        timeout_ms: 3000,
+        ..Default::default()
+    };
+    let run = |args| healthcheck(classifier.addr, true, service, args);
+
+    assert_eq!(run(check(Some("ca.pem"), true)).await, ExitCode::SUCCESS);
+    // Without --tls-ca it refuses to try plaintext; a wrong CA or no client
+    // certificate fails the handshake.
+    assert_eq!(run(check(None, false)).await, ExitCode::FAILURE);
+    assert_eq!(
+        run(check(Some("other-ca.pem"), true)).await,
+        ExitCode::FAILURE
+    );
+    assert_eq!(run(check(Some("ca.pem"), false)).await, ExitCode::FAILURE);
+    // A service the server does not serve is not healthy.
+    let mut unknown = check(Some("ca.pem"), true);
+    unknown.service = Some("no.such.Service".into());
+    assert_eq!(run(unknown).await, ExitCode::FAILURE);
+}
