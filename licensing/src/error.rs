@@ -26,6 +26,9 @@ pub enum Error {
     /// The ledger failed: nothing was acknowledged.
     #[error("ledger: {0}")]
     Ledger(String),
+    /// More work than the service takes on: refused at once, nothing recorded.
+    #[error("overloaded: {0}")]
+    Overloaded(String),
 }
 
 impl From<Error> for Status {
@@ -55,6 +58,11 @@ impl From<Error> for Status {
                 Code::Unavailable,
                 "LEDGER_UNAVAILABLE",
                 format!("ledger write failed, nothing decided: {m}"),
+            ),
+            Error::Overloaded(m) => with_reason(
+                Code::ResourceExhausted,
+                "OVERLOADED",
+                format!("overloaded, nothing decided; retry with backoff: {m}"),
             ),
         }
     }

@@ -18,7 +18,9 @@ use crate::classifier_client::ClassifierClient;
 use crate::convert::{self, DecideQuery};
 use crate::engine::{self, EngineConfig, LineFacts};
 use crate::error::Error;
-use crate::ledger::{Appended, LedgerStore, ListFilter, NewRecord, Record, sha256_hex};
+use crate::ledger::{
+    Appended, LedgerStore, ListFilter, NewRecord, Record, SubmitError, sha256_hex,
+};
 use crate::parties;
 use crate::policy::PolicySet;
 
@@ -195,8 +197,16 @@ impl Licensing {
         let request_bytes = req.encode_to_vec();
         let request_hash = sha256_hex(&request_bytes);
 
-        let rid = q.request_id.clone();
-        if let Some(r) = self.blocking(move |l| l.by_request_id(&rid)).await? {
+        // A retry is answered from the ledger without classifying again.
+        let earlier = if self.ledger.reads_are_local() {
+            self.ledger
+                .by_request_id(&q.request_id)
+                .map_err(|e| Error::Ledger(e.0))?
+        } else {
+            let rid = q.request_id.clone();
+            self.blocking(move |l| l.by_request_id(&rid)).await?
+        };
+        if let Some(r) = earlier {
             return Self::existing(&r, &request_hash);
         }
 
@@ -254,7 +264,11 @@ impl Licensing {
             rules_digest: policies.digest.clone(),
             classifier_rules_digest: classifier_digest,
         };
-        match self.blocking(move |l| l.append(record)).await? {
+        let pending = self.ledger.submit(record).map_err(|e| match e {
+            SubmitError::Full => Error::Overloaded(e.to_string()),
+            SubmitError::Failed(e) => Error::Ledger(e.0),
+        })?;
+        match pending.durable().await.map_err(|e| Error::Ledger(e.0))? {
             Appended::New(r) => {
                 decision.sequence = r.seq;
                 decision.record_hash = r.hash;

@@ -84,6 +84,15 @@ pub struct LedgerError(pub String);
 /// A ledger backend. Calls block: run them off the async executor.
 pub trait LedgerStore: Send + Sync {
     fn append(&self, record: NewRecord) -> Result<Appended, LedgerError>;
+    /// Queues `record` for the next group commit without blocking; the
+    /// returned [`PendingAppend`] resolves once the transaction holding it is
+    /// durable. A full queue is refused at once ([`SubmitError::Full`]).
+    fn submit(&self, record: NewRecord) -> Result<PendingAppend, SubmitError>;
+    /// Whether lookups are answered from local storage fast enough to run on
+    /// an async worker thread (SQLite), rather than over a network (PostgreSQL).
+    fn reads_are_local(&self) -> bool {
+        false
+    }
     fn by_request_id(&self, request_id: &str) -> Result<Option<Record>, LedgerError>;
     fn by_decision_id(&self, decision_id: &str) -> Result<Option<Record>, LedgerError>;
     fn list(&self, filter: &ListFilter) -> Result<Vec<Record>, LedgerError>;
@@ -236,7 +245,32 @@ pub(crate) trait BatchWriter: Send + 'static {
 
 struct Job {
     record: NewRecord,
-    reply: SyncSender<Result<Appended, LedgerError>>,
+    reply: tokio::sync::oneshot::Sender<Result<Appended, LedgerError>>,
+}
+
+/// A record queued for a group commit: [`PendingAppend::durable`] resolves
+/// once the transaction holding it has committed (or failed).
+#[derive(Debug)]
+pub struct PendingAppend(tokio::sync::oneshot::Receiver<Result<Appended, LedgerError>>);
+
+impl PendingAppend {
+    pub async fn durable(self) -> Result<Appended, LedgerError> {
+        self.0.await.map_err(|_| stopped())?
+    }
+}
+
+/// Why a record could not be queued.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum SubmitError {
+    /// The write queue is full: the ledger is behind; try again later.
+    #[error("the ledger's write queue is full ({QUEUE} records)")]
+    Full,
+    #[error(transparent)]
+    Failed(#[from] LedgerError),
+}
+
+fn stopped() -> LedgerError {
+    LedgerError("the ledger writer has stopped".into())
 }
 
 /// The writer thread and the queue to it.
@@ -253,23 +287,24 @@ impl GroupCommitter {
         Ok(Self { queue })
     }
 
-    /// Queues a record and waits until the transaction holding it is durable.
-    pub(crate) fn append(&self, record: NewRecord) -> Result<Appended, LedgerError> {
-        let (reply, answer) = sync_channel(1);
-        let job = Job { record, reply };
-        match self.queue.try_send(job) {
-            Ok(()) => {}
-            Err(TrySendError::Full(job)) => self
-                .queue
-                .send(job)
-                .map_err(|_| LedgerError("the ledger writer has stopped".into()))?,
-            Err(TrySendError::Disconnected(_)) => {
-                return Err(LedgerError("the ledger writer has stopped".into()));
-            }
+    /// Queues a record without blocking (see [`LedgerStore::submit`]).
+    pub(crate) fn submit(&self, record: NewRecord) -> Result<PendingAppend, SubmitError> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        match self.queue.try_send(Job { record, reply }) {
+            Ok(()) => Ok(PendingAppend(answer)),
+            Err(TrySendError::Full(_)) => Err(SubmitError::Full),
+            Err(TrySendError::Disconnected(_)) => Err(SubmitError::Failed(stopped())),
         }
-        answer
-            .recv()
-            .map_err(|_| LedgerError("the ledger writer has stopped".into()))?
+    }
+
+    /// Queues a record (waiting for room) and blocks until the transaction
+    /// holding it is durable. Not for async worker threads.
+    pub(crate) fn append(&self, record: NewRecord) -> Result<Appended, LedgerError> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.queue
+            .send(Job { record, reply })
+            .map_err(|_| stopped())?;
+        answer.blocking_recv().map_err(|_| stopped())?
     }
 }
 

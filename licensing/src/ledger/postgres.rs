@@ -7,7 +7,7 @@ use postgres::{Client, NoTls, Row};
 
 use super::{
     Appended, BatchWriter, ChainWalk, GroupCommitter, LedgerError, LedgerStore, ListFilter,
-    NewRecord, Owned, Record, Verification, chain_batch,
+    NewRecord, Owned, PendingAppend, Record, SubmitError, Verification, chain_batch,
 };
 
 impl From<postgres::Error> for LedgerError {
@@ -154,6 +154,10 @@ impl PostgresLedger {
 impl LedgerStore for PostgresLedger {
     fn append(&self, record: NewRecord) -> Result<Appended, LedgerError> {
         self.writer.append(record)
+    }
+
+    fn submit(&self, record: NewRecord) -> Result<PendingAppend, SubmitError> {
+        self.writer.submit(record)
     }
 
     fn by_request_id(&self, request_id: &str) -> Result<Option<Record>, LedgerError> {

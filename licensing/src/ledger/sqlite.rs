@@ -7,8 +7,8 @@ use std::sync::Mutex;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{
-    Appended, BatchWriter, GroupCommitter, LedgerError, LedgerStore, ListFilter, NewRecord, Record,
-    Verification, chain_batch, verify_chain,
+    Appended, BatchWriter, GroupCommitter, LedgerError, LedgerStore, ListFilter, NewRecord,
+    PendingAppend, Record, SubmitError, Verification, chain_batch, verify_chain,
 };
 
 impl From<rusqlite::Error> for LedgerError {
@@ -42,10 +42,41 @@ BEGIN SELECT RAISE(ABORT, 'the decision ledger is append-only'); END;
 
 const COLUMNS: &str = "seq, decision_id, request_id, request_hash, request, decision, outcome, as_of, created_at, rules_digest, classifier_rules_digest, prev_hash, hash";
 
-/// SQLite ledger: one writer thread (group commit), one reader connection.
+/// SQLite ledger: one writer thread (group commit), one reader connection,
+/// and a checkpointer thread that copies the WAL into the database file
+/// outside the writer's commits.
 pub struct SqliteLedger {
     writer: GroupCommitter,
     reader: Mutex<Connection>,
+    /// Dropping it stops the checkpointer.
+    _checkpointer: std::sync::mpsc::Sender<()>,
+}
+
+/// How often the checkpointer runs a passive checkpoint.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Runs `PRAGMA wal_checkpoint(PASSIVE)` every [`CHECKPOINT_EVERY`] until `stop`
+/// is dropped. A passive checkpoint never blocks the writer or the readers,
+/// so the writer's commits stay an append to the WAL and its fsync (the
+/// writer's own automatic checkpoints are off).
+fn checkpointer(path: &Path) -> Result<std::sync::mpsc::Sender<()>, LedgerError> {
+    let conn = open(path)?;
+    let (stop, stopped) = std::sync::mpsc::channel::<()>();
+    std::thread::Builder::new()
+        .name("ledger-checkpoint".into())
+        .spawn(move || {
+            while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                stopped.recv_timeout(CHECKPOINT_EVERY)
+            {
+                let done =
+                    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(0));
+                if let Err(e) = done {
+                    tracing::warn!(error = %e, "ledger checkpoint failed; retrying");
+                }
+            }
+        })
+        .map_err(|e| LedgerError(e.to_string()))?;
+    Ok(stop)
 }
 
 fn open(path: &Path) -> Result<Connection, LedgerError> {
@@ -134,12 +165,15 @@ impl SqliteLedger {
     pub fn open(path: &Path) -> Result<Self, LedgerError> {
         let writer = open(path)?;
         writer.execute_batch(SCHEMA)?;
+        writer.pragma_update(None, "wal_autocheckpoint", 0)?;
         let reader = open(path)?;
+        let checkpointer = checkpointer(path)?;
         let writer = GroupCommitter::spawn("ledger-sqlite", Writer(writer))
             .map_err(|e| LedgerError(e.to_string()))?;
         Ok(Self {
             writer,
             reader: Mutex::new(reader),
+            _checkpointer: checkpointer,
         })
     }
 
@@ -151,6 +185,14 @@ impl SqliteLedger {
 impl LedgerStore for SqliteLedger {
     fn append(&self, record: NewRecord) -> Result<Appended, LedgerError> {
         self.writer.append(record)
+    }
+
+    fn submit(&self, record: NewRecord) -> Result<PendingAppend, SubmitError> {
+        self.writer.submit(record)
+    }
+
+    fn reads_are_local(&self) -> bool {
+        true
     }
 
     fn by_request_id(&self, request_id: &str) -> Result<Option<Record>, LedgerError> {
