@@ -64,6 +64,9 @@ struct Args {
     /// How often --rules is checked for changes, milliseconds (SIGHUP reloads at once).
     #[arg(long, env = "CLASSIFIER_RELOAD_INTERVAL_MS", default_value_t = 2000)]
     reload_interval_ms: u64,
+    /// Calls served at once; more are answered RESOURCE_EXHAUSTED at once (load shedding).
+    #[arg(long, env = "CLASSIFIER_MAX_IN_FLIGHT", default_value_t = exportctl_runtime::server::DEFAULT_MAX_IN_FLIGHT)]
+    max_in_flight: usize,
     /// Check the rule packs and exit.
     #[arg(long)]
     check: bool,
@@ -97,6 +100,10 @@ async fn main() -> anyhow::Result<ExitCode> {
             None => Vec::new(),
         },
         reload_interval: std::time::Duration::from_millis(args.reload_interval_ms.max(100)),
+        limits: exportctl_runtime::server::Limits {
+            max_in_flight: args.max_in_flight,
+            ..Default::default()
+        },
         ..Config::default()
     };
     if args.check {

@@ -95,6 +95,9 @@ struct Args {
     /// How often --policy is checked for changes, milliseconds (SIGHUP reloads at once).
     #[arg(long, env = "LICENSING_RELOAD_INTERVAL_MS", default_value_t = 2000)]
     reload_interval_ms: u64,
+    /// Calls served at once; more are answered RESOURCE_EXHAUSTED at once (load shedding).
+    #[arg(long, env = "LICENSING_MAX_IN_FLIGHT", default_value_t = exportctl_runtime::server::DEFAULT_MAX_IN_FLIGHT)]
+    max_in_flight: usize,
     /// Check the policy packs and exit.
     #[arg(long)]
     check: bool,
@@ -142,6 +145,10 @@ async fn main() -> anyhow::Result<ExitCode> {
             },
         ),
         reload_interval: Duration::from_millis(args.reload_interval_ms.max(100)),
+        limits: exportctl_runtime::server::Limits {
+            max_in_flight: args.max_in_flight,
+            ..Default::default()
+        },
         ..Config::default()
     };
     if args.check {

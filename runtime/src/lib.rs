@@ -10,6 +10,7 @@ pub mod pack;
 pub mod reload;
 pub mod server;
 pub mod shared;
+pub mod shed;
 pub mod telemetry;
 pub mod tls;
 pub mod trace;

@@ -10,12 +10,18 @@ use tower_layer::{Identity, Stack};
 
 use crate::auth::{ApiKeys, AuthLayer};
 use crate::metrics::{GrpcMetricsLayer, Registry};
+use crate::shed::LoadShedLayer;
 use crate::telemetry::ServerSpanLayer;
 
 /// A router whose every RPC gets a trace span (when spans are exported), is
-/// recorded in the metrics registry, then checked for its API key.
-pub type MeteredRouter =
-    Router<Stack<AuthLayer, Stack<GrpcMetricsLayer, Stack<ServerSpanLayer, Identity>>>>;
+/// recorded in the metrics registry, is shed when too many are in flight,
+/// then is checked for its API key.
+pub type MeteredRouter = Router<
+    Stack<
+        AuthLayer,
+        Stack<LoadShedLayer, Stack<GrpcMetricsLayer, Stack<ServerSpanLayer, Identity>>>,
+    >,
+>;
 
 /// Limits every exportctl server applies.
 #[derive(Debug, Clone, Copy)]
@@ -24,13 +30,25 @@ pub struct Limits {
     pub max_decoding_message_size: usize,
     /// Concurrent streams per HTTP/2 connection.
     pub max_concurrent_streams: u32,
+    /// Calls served at once by the whole server (a stream counts until it
+    /// ends); more are answered RESOURCE_EXHAUSTED at once. Health checks
+    /// are not counted.
+    pub max_in_flight: usize,
+    /// Longest a unary call may run on the server (a smaller `grpc-timeout`
+    /// from the caller wins); past it the call is cancelled.
+    pub timeout: std::time::Duration,
 }
+
+/// Default bound on calls in flight per server.
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 256;
 
 impl Default for Limits {
     fn default() -> Self {
         Self {
             max_decoding_message_size: 4 * 1024 * 1024,
             max_concurrent_streams: 1024,
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+            timeout: std::time::Duration::from_secs(60),
         }
     }
 }
@@ -65,8 +83,10 @@ pub fn standard_router(
     let router = builder
         .max_concurrent_streams(limits.max_concurrent_streams)
         .tcp_nodelay(true)
+        .timeout(limits.timeout)
         .layer(ServerSpanLayer)
         .layer(GrpcMetricsLayer::new(registry))
+        .layer(LoadShedLayer::new(limits.max_in_flight))
         .layer(AuthLayer::new(keys))
         .add_service(health)
         .add_service(v1.build_v1().map_err(std::io::Error::other)?)
