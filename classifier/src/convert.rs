@@ -354,16 +354,25 @@ pub fn classify_response(
     rules: &RuleSet,
     results: &[RegimeResult<'_>],
 ) -> pb::ClassifyResponse {
+    into_classify_response(query.clone(), rules, results.to_vec())
+}
+
+/// Renders engine results as a response, moving what it can out of them.
+pub fn into_classify_response(
+    query: ClassifyQuery,
+    rules: &RuleSet,
+    results: Vec<RegimeResult<'_>>,
+) -> pb::ClassifyResponse {
     pb::ClassifyResponse {
-        sku: query.sku.clone(),
+        sku: query.sku,
         as_of: dates::format(query.as_of),
         rules_digest: rules.digest().to_string(),
-        regimes: results.iter().map(regime_classification).collect(),
+        regimes: results.into_iter().map(regime_classification).collect(),
         error: None,
     }
 }
 
-fn regime_classification(r: &RegimeResult<'_>) -> pb::RegimeClassification {
+fn regime_classification(r: RegimeResult<'_>) -> pb::RegimeClassification {
     let regime = &r.pack.regime;
     let status = if !r.matches.is_empty() {
         pb::ClassificationStatus::Listed
@@ -372,25 +381,26 @@ fn regime_classification(r: &RegimeResult<'_>) -> pb::RegimeClassification {
     } else {
         pb::ClassificationStatus::NotListed
     };
+    let not_listed_label = r.not_listed_label().unwrap_or_default().to_string();
     pb::RegimeClassification {
         regime: regime.clone(),
         matches: r
             .matches
-            .iter()
+            .into_iter()
             .map(|m| pb::ControlMatch {
                 regime: regime.clone(),
                 entry_id: m.entry.id.clone(),
                 title: m.entry.title.clone(),
                 reasons: m.reasons.iter().map(|s| s.to_string()).collect(),
                 citations: m.version.citations.clone(),
-                because: m.because.clone(),
+                because: m.because,
                 confidence: confidence(m.version.confidence) as i32,
                 effective_from: dates::format(m.version.from),
                 effective_until: until_text(m.version),
                 note: m.version.note.clone(),
             })
             .collect(),
-        not_listed_label: r.not_listed_label().unwrap_or_default().to_string(),
+        not_listed_label,
         status: status as i32,
         undetermined: r
             .undetermined

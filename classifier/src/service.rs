@@ -41,7 +41,7 @@ impl Classifier {
 pub fn classify(rules: &RuleSet, req: &pb::ClassifyRequest) -> Result<pb::ClassifyResponse, Error> {
     let query = convert::classify_query(req, rules).map_err(Error::InvalidArgument)?;
     let results = rules.classify(&query.facts, query.as_of, query.regimes.as_deref());
-    Ok(convert::classify_response(&query, rules, &results))
+    Ok(convert::into_classify_response(query, rules, results))
 }
 
 fn page_token(rules: &RuleSet, offset: usize) -> String {

@@ -32,9 +32,22 @@ pub fn parse_or_today(text: &str) -> Result<Date, String> {
     }
 }
 
-/// Formats a date as `YYYY-MM-DD`.
+/// Formats a date as `YYYY-MM-DD` (on every response, so without the
+/// general formatting machinery for years 0..=9999).
 pub fn format(date: Date) -> String {
-    date.format(ISO_DATE).unwrap_or_else(|_| date.to_string())
+    let year = date.year();
+    if !(0..=9999).contains(&year) {
+        return date.format(ISO_DATE).unwrap_or_else(|_| date.to_string());
+    }
+    let (y, m, d) = (year as u32, u8::from(date.month()), date.day());
+    let digit = |n: u32| char::from(b'0' + (n % 10) as u8);
+    let mut s = String::with_capacity(10);
+    s.extend([digit(y / 1000), digit(y / 100), digit(y / 10), digit(y)]);
+    s.push('-');
+    s.extend([digit(u32::from(m) / 10), digit(u32::from(m))]);
+    s.push('-');
+    s.extend([digit(u32::from(d) / 10), digit(u32::from(d))]);
+    s
 }
 
 fn truncate(text: &str) -> String {
@@ -44,6 +57,24 @@ fn truncate(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn formats_what_it_parses() {
+        for text in [
+            "2019-07-04",
+            "2023-10-17",
+            "0001-01-01",
+            "9999-12-31",
+            "2024-02-29",
+        ] {
+            assert_eq!(format(parse(text).unwrap()), text);
+        }
+        let mut d = parse("1999-12-25").unwrap();
+        for _ in 0..800 {
+            assert_eq!(format(d), d.format(ISO_DATE).unwrap());
+            d = d.next_day().unwrap();
+        }
+    }
 
     #[test]
     fn parses_iso_dates_and_rejects_others() {
