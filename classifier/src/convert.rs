@@ -40,10 +40,16 @@ fn item_kind_value(kind: i32) -> Option<&'static str> {
     })
 }
 
-fn check_len(out: &mut Vec<FieldViolation>, field: String, value: &str, max: usize) {
-    if value.chars().count() > max {
+fn check_len(
+    out: &mut Vec<FieldViolation>,
+    field: impl FnOnce() -> String,
+    value: &str,
+    max: usize,
+) {
+    // Cheap test first: a string of at most `max` bytes has at most `max` characters.
+    if value.len() > max && value.chars().count() > max {
         out.push(FieldViolation::new(
-            field,
+            field(),
             format!("longer than {max} characters"),
         ));
     }
@@ -59,20 +65,20 @@ pub fn spec_facts(
     let field = |name: &str| format!("{prefix}.{name}");
     let mut facts = vocab.empty_facts();
 
-    check_len(&mut bad, field("sku"), &spec.sku, MAX_SKU);
+    check_len(&mut bad, || field("sku"), &spec.sku, MAX_SKU);
     check_len(
         &mut bad,
-        field("description"),
+        || field("description"),
         &spec.description,
         MAX_DESCRIPTION,
     );
     check_len(
         &mut bad,
-        field("manufacturer"),
+        || field("manufacturer"),
         &spec.manufacturer,
         MAX_NAME,
     );
-    check_len(&mut bad, field("model"), &spec.model, MAX_NAME);
+    check_len(&mut bad, || field("model"), &spec.model, MAX_NAME);
 
     let kind_attr = vocab.id("kind").expect("vocabulary declares kind");
     match item_kind_value(spec.kind) {
@@ -157,12 +163,12 @@ pub fn spec_facts(
     } else {
         let mut seen = Vec::with_capacity(spec.parameters.len());
         for (i, p) in spec.parameters.iter().enumerate() {
-            let at = format!("{prefix}.parameters[{i}]");
+            let at = || format!("{prefix}.parameters[{i}]");
             match parameter_value(p, vocab) {
                 Ok((attr, value)) => {
                     if seen.contains(&attr) {
                         bad.push(FieldViolation::new(
-                            format!("{at}.name"),
+                            format!("{}.name", at()),
                             format!("`{}` is given twice", p.name),
                         ));
                     } else {
@@ -170,7 +176,7 @@ pub fn spec_facts(
                         facts.set(attr, Some(value));
                     }
                 }
-                Err(v) => bad.push(v.nested(&at)),
+                Err(v) => bad.push(v.nested(&at())),
             }
         }
     }
