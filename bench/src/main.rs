@@ -11,6 +11,7 @@
 mod corpus;
 mod load;
 mod services;
+mod soak;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -81,6 +82,27 @@ struct Args {
     /// RUST_LOG filter for the services (their default is info).
     #[arg(long, default_value = "info")]
     service_log: String,
+    /// Soak instead of the benchmark: this many seconds of mixed load at
+    /// moderate rates, sampling the services' RSS and open fds; exits non-zero
+    /// unless they stay flat and no call fails (see BENCHMARKS.md).
+    #[arg(long, value_name = "SECONDS")]
+    soak: Option<f64>,
+    /// Soak: unary Classify calls per second (open loop).
+    #[arg(long, default_value_t = 1000.0)]
+    soak_classify_rate: f64,
+    /// Soak: Decide calls per second with fresh request ids (open loop); retries
+    /// of earlier request ids come on top at a tenth of this.
+    #[arg(long, default_value_t = 300.0)]
+    soak_decide_rate: f64,
+    /// Soak: seconds between samples.
+    #[arg(long, default_value_t = 10.0)]
+    soak_sample: f64,
+    /// Soak: specs per ClassifyStream.
+    #[arg(long, default_value_t = 20_000)]
+    soak_stream_specs: u64,
+    /// Soak: seconds between ClassifyStream starts.
+    #[arg(long, default_value_t = 15.0)]
+    soak_stream_every: f64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -184,6 +206,17 @@ async fn run(args: Args) -> anyhow::Result<()> {
     if args.connections == 0 || args.in_flight == 0 || args.rounds == 0 {
         bail!("--connections, --in-flight and --rounds must be at least 1");
     }
+    let soak_cfg = args.soak.map(|seconds| soak::Config {
+        seconds,
+        classify_rate: args.soak_classify_rate,
+        decide_rate: args.soak_decide_rate,
+        sample: args.soak_sample,
+        stream_specs: args.soak_stream_specs,
+        stream_every: args.soak_stream_every,
+    });
+    if let Some(cfg) = &soak_cfg {
+        cfg.validate()?;
+    }
     let mix = Arc::new(corpus::load()?);
     let payload_len = mix.mean_classify_bytes();
 
@@ -233,6 +266,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
         disk.1
     );
     let sizes = precheck(&svc, &mix).await?;
+    if let Some(cfg) = soak_cfg {
+        return soak::run(svc, mix, cfg).await;
+    }
     println!(
         "load: warm-up {:?}, window {:?} per workload (echo and classify interleaved in {} rounds); {} classify specs and {} decide shipments from the scenario corpus",
         timing.warmup,

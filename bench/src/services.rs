@@ -339,6 +339,15 @@ pub struct ProcStats {
     pub cpu_seconds: f64,
     /// Peak resident set (VmHWM), bytes.
     pub peak_rss: u64,
+    /// Resident set now (VmRSS), bytes.
+    pub rss: u64,
+    /// Of which anonymous memory (RssAnon: heap, stacks), bytes.
+    pub rss_anon: u64,
+    /// Of which file and shared mappings (RssFile + RssShmem: the binary,
+    /// mapped files such as SQLite's `-shm` WAL index), bytes.
+    pub rss_file: u64,
+    /// Threads now.
+    pub threads: u64,
 }
 
 fn clock_ticks() -> f64 {
@@ -388,8 +397,20 @@ impl ProcStats {
         Ok(Self {
             cpu_seconds: (utime + stime) / clock_ticks(),
             peak_rss: kb("VmHWM:"),
+            rss: kb("VmRSS:"),
+            rss_anon: kb("RssAnon:"),
+            rss_file: kb("RssFile:") + kb("RssShmem:"),
+            threads: kb("Threads:") / 1024,
         })
     }
+}
+
+/// Open file descriptors of a process: the entries of `/proc/<pid>/fd`.
+pub fn open_fds(pid: u32) -> anyhow::Result<usize> {
+    let dir = format!("/proc/{pid}/fd");
+    Ok(std::fs::read_dir(&dir)
+        .with_context(|| format!("listing {dir}"))?
+        .count())
 }
 
 #[cfg(test)]
@@ -400,6 +421,22 @@ mod tests {
     fn reads_own_proc_stats() {
         let s = ProcStats::own().unwrap();
         assert!(s.peak_rss > 0);
+        assert!(s.rss > 0 && s.rss <= s.peak_rss);
+        assert!(s.threads >= 1);
         assert!(s.cpu_seconds >= 0.0);
+    }
+
+    #[test]
+    fn counts_own_open_fds() {
+        let pid = std::process::id();
+        let before = open_fds(pid).unwrap();
+        assert!(before >= 3, "{before}");
+        // Other tests run in parallel threads and open files too: allow for a few.
+        let files: Vec<File> = (0..16)
+            .map(|_| File::open("/proc/self/status").unwrap())
+            .collect();
+        let during = open_fds(pid).unwrap();
+        assert!(during >= before + 12, "{before} -> {during}");
+        drop(files);
     }
 }
