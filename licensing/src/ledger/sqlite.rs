@@ -53,12 +53,20 @@ pub struct SqliteLedger {
 }
 
 /// How often the checkpointer runs a passive checkpoint.
-const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// WAL size past which the writer, between two group commits, checkpoints
+/// the frames the checkpointer has not copied yet. SQLite rewinds a WAL only
+/// when a write begins with every frame checkpointed; under steady writes
+/// the checkpointer alone never sees that moment, and the WAL would grow
+/// without bound. The writer's catch-up copies at most the frames of one
+/// checkpointer interval, so its pause stays short.
+const WAL_REWIND_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Runs `PRAGMA wal_checkpoint(PASSIVE)` every [`CHECKPOINT_EVERY`] until `stop`
 /// is dropped. A passive checkpoint never blocks the writer or the readers,
-/// so the writer's commits stay an append to the WAL and its fsync (the
-/// writer's own automatic checkpoints are off).
+/// so most of the copying into the database file happens outside the
+/// writer's commits (the writer's own automatic checkpoints are off).
 fn checkpointer(path: &Path) -> Result<std::sync::mpsc::Sender<()>, LedgerError> {
     let conn = open(path)?;
     let (stop, stopped) = std::sync::mpsc::channel::<()>();
@@ -115,12 +123,33 @@ fn one(conn: &Connection, column: &str, value: &str) -> Result<Option<Record>, L
         .optional()?)
 }
 
-struct Writer(Connection);
+struct Writer {
+    conn: Connection,
+    /// The `-wal` file, watched for [`WAL_REWIND_BYTES`].
+    wal: std::path::PathBuf,
+    rewind_bytes: u64,
+}
+
+impl Writer {
+    /// Between commits: once the WAL has grown past the bound, checkpoint the
+    /// rest of it so that the next write transaction rewinds it.
+    fn bound_wal(&self) {
+        let size = std::fs::metadata(&self.wal).map_or(0, |m| m.len());
+        if size > self.rewind_bytes {
+            let done = self
+                .conn
+                .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(0));
+            if let Err(e) = done {
+                tracing::warn!(error = %e, "ledger checkpoint failed; retrying after the next commit");
+            }
+        }
+    }
+}
 
 impl BatchWriter for Writer {
     fn write_batch(&mut self, batch: Vec<NewRecord>) -> Result<Vec<Appended>, LedgerError> {
         let tx = self
-            .0
+            .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let last = tx
             .query_row(
@@ -156,6 +185,7 @@ impl BatchWriter for Writer {
             }
         }
         tx.commit()?;
+        self.bound_wal();
         Ok(out)
     }
 }
@@ -163,12 +193,26 @@ impl BatchWriter for Writer {
 impl SqliteLedger {
     /// Opens (creating if needed) the ledger file.
     pub fn open(path: &Path) -> Result<Self, LedgerError> {
+        Self::open_bounded(path, WAL_REWIND_BYTES)
+    }
+
+    /// Opens the ledger, rewinding the WAL once it passes `rewind_bytes`.
+    pub fn open_bounded(path: &Path, rewind_bytes: u64) -> Result<Self, LedgerError> {
         let writer = open(path)?;
         writer.execute_batch(SCHEMA)?;
         writer.pragma_update(None, "wal_autocheckpoint", 0)?;
+        // A rewound WAL is cut back to this size rather than kept at its peak.
+        writer.pragma_update(None, "journal_size_limit", rewind_bytes as i64)?;
         let reader = open(path)?;
         let checkpointer = checkpointer(path)?;
-        let writer = GroupCommitter::spawn("ledger-sqlite", Writer(writer))
+        let mut wal = path.as_os_str().to_owned();
+        wal.push("-wal");
+        let writer = Writer {
+            conn: writer,
+            wal: wal.into(),
+            rewind_bytes,
+        };
+        let writer = GroupCommitter::spawn("ledger-sqlite", writer)
             .map_err(|e| LedgerError(e.to_string()))?;
         Ok(Self {
             writer,
@@ -335,5 +379,52 @@ mod tests {
         // 8 threads x 25 unique ids + 4 pairs x 25 shared ids.
         assert_eq!(v.length, 8 * 25 + 4 * 25);
         std::fs::remove_file(path).ok();
+    }
+
+    /// Under steady writes the WAL is rewound once it passes its bound, so the
+    /// file stays near the bound instead of growing with the ledger.
+    #[test]
+    fn the_wal_stays_bounded_under_steady_writes() {
+        let path = std::env::temp_dir().join(format!(
+            "exportctl-ledger-walbound-{}.db",
+            std::process::id()
+        ));
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+        let bound = 256 * 1024;
+        let l = std::sync::Arc::new(SqliteLedger::open_bounded(&path, bound).unwrap());
+        let wal = format!("{}-wal", path.display());
+        let largest = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let writers: Vec<_> = (0..4)
+            .map(|t| {
+                let (l, wal, largest) = (l.clone(), wal.clone(), largest.clone());
+                std::thread::spawn(move || {
+                    for i in 0..400 {
+                        let mut r = record(t * 10_000 + i);
+                        r.request = vec![7; 2048];
+                        l.append(r).unwrap();
+                        let size = std::fs::metadata(&wal).map_or(0, |m| m.len());
+                        largest.fetch_max(size, std::sync::atomic::Ordering::Relaxed);
+                    }
+                })
+            })
+            .collect();
+        for w in writers {
+            w.join().unwrap();
+        }
+        let v = l.verify().unwrap();
+        assert!(v.broken.is_none(), "{v:?}");
+        assert_eq!(v.length, 1600);
+        let largest = largest.load(std::sync::atomic::Ordering::Relaxed);
+        // The bound plus what a few commits add before the next rewind.
+        assert!(
+            largest < 4 * bound,
+            "the WAL reached {largest} bytes (bound {bound})"
+        );
+        drop(l);
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
     }
 }
