@@ -54,6 +54,8 @@ pub struct SqliteLedger {
 
 /// How often the checkpointer runs a passive checkpoint.
 const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
+/// WAL frames beyond which the checkpointer runs ten times as often.
+const BUSY_WAL_FRAMES: i64 = 1024;
 
 /// WAL size past which the writer, between two group commits, checkpoints
 /// the frames the checkpointer has not copied yet. SQLite rewinds a WAL only
@@ -73,14 +75,21 @@ fn checkpointer(path: &Path) -> Result<std::sync::mpsc::Sender<()>, LedgerError>
     std::thread::Builder::new()
         .name("ledger-checkpoint".into())
         .spawn(move || {
-            while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
-                stopped.recv_timeout(CHECKPOINT_EVERY)
+            let mut pause = CHECKPOINT_EVERY;
+            while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(pause)
             {
                 let done =
-                    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(0));
-                if let Err(e) = done {
-                    tracing::warn!(error = %e, "ledger checkpoint failed; retrying");
-                }
+                    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(1));
+                // While the WAL is large (heavy writing), keep up with it so
+                // that the writer's catch-up has little left to copy.
+                pause = match done {
+                    Ok(frames) if frames > BUSY_WAL_FRAMES => CHECKPOINT_EVERY / 10,
+                    Ok(_) => CHECKPOINT_EVERY,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "ledger checkpoint failed; retrying");
+                        CHECKPOINT_EVERY
+                    }
+                };
             }
         })
         .map_err(|e| LedgerError(e.to_string()))?;
