@@ -430,8 +430,9 @@ fn latency_line(name: &str, rate: f64, m: &Measured) -> String {
 }
 
 /// Runs the soak against started services; prints the samples, a summary and,
-/// as the last stdout line, the JSON object. Fails (after printing) if the
-/// run was not flat.
+/// as the last stdout line, the JSON object. Exits the process with status 1
+/// (after printing, with the services stopped) if the run was not flat; fails
+/// if a service dies or a sample cannot be read.
 pub async fn run(mut svc: Services, mix: Arc<Mix>, cfg: Config) -> anyhow::Result<()> {
     cfg.validate()?;
     let warmup = cfg.warmup();
@@ -807,7 +808,12 @@ pub async fn run(mut svc: Services, mix: Arc<Mix>, cfg: Config) -> anyhow::Resul
         v.flat,
     );
     if !v.flat {
-        bail!("soak not flat: {}", v.reasons.join("; "));
+        // Everything is printed and the services are stopped: exit 1 without
+        // an error (and, with RUST_BACKTRACE set, a backtrace) after the JSON.
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+        eprintln!("soak not flat: {}", v.reasons.join("; "));
+        std::process::exit(1);
     }
     Ok(())
 }
