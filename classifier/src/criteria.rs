@@ -102,6 +102,7 @@ impl Criterion {
         let mut p = Parser {
             tokens,
             pos: 0,
+            depth: 0,
             vocab,
         };
         let c = p.or()?;
@@ -415,9 +416,17 @@ fn tokenize(text: &str) -> Result<Vec<Token>, String> {
     Ok(out)
 }
 
+/// Deepest nesting of parentheses and `not`s a criterion may have. Real criteria
+/// nest a few levels; the limit keeps a hostile pack from overflowing the stack
+/// when its criteria are compiled, evaluated or dropped (the parser and the
+/// evaluator recurse once per level).
+pub const MAX_NESTING: usize = 64;
+
 struct Parser<'a> {
     tokens: Vec<Token>,
     pos: usize,
+    /// Parentheses and `not`s open at `pos`.
+    depth: usize,
     vocab: &'a Vocabulary,
 }
 
@@ -482,15 +491,31 @@ impl Parser<'_> {
 
     fn unary(&mut self) -> Result<Criterion, String> {
         if self.keyword("not") {
-            return Ok(Criterion::Not(Box::new(self.unary()?)));
+            return Ok(Criterion::Not(Box::new(self.nested(Self::unary)?)));
         }
         if self.peek() == Some(&Token::LParen) {
             self.pos += 1;
-            let c = self.or()?;
+            let c = self.nested(Self::or)?;
             self.expect(Token::RParen)?;
             return Ok(c);
         }
         self.comparison()
+    }
+
+    /// Parses one level deeper, refusing to go past `MAX_NESTING`.
+    fn nested(
+        &mut self,
+        parse: fn(&mut Self) -> Result<Criterion, String>,
+    ) -> Result<Criterion, String> {
+        if self.depth >= MAX_NESTING {
+            return Err(format!(
+                "nested more than {MAX_NESTING} levels deep (parentheses and `not`)"
+            ));
+        }
+        self.depth += 1;
+        let c = parse(self);
+        self.depth -= 1;
+        c
     }
 
     fn comparison(&mut self) -> Result<Criterion, String> {
