@@ -6,9 +6,9 @@
 //! a criterion on a fact the spec lacks is *unknown*, unless the vocabulary says
 //! that absence means "none of the values".
 
-use std::fmt::Write as _;
-
-use crate::vocabulary::{Absence, AttrId, AttrKind, Facts, Value, Vocabulary, format_number};
+use crate::vocabulary::{
+    Absence, AttrId, AttrKind, Facts, Value, Vocabulary, format_number, push_number,
+};
 
 /// Three-valued truth.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -162,9 +162,7 @@ impl Criterion {
                 let mut inner = Explanation::default();
                 let t = c.explain(facts, vocab, &mut inner).not();
                 match t {
-                    Truth::True => out
-                        .because
-                        .push(format!("not ({})", c.render(vocab, facts))),
+                    Truth::True => out.because.push(self.render(vocab, facts)),
                     Truth::Unknown => out.missing.extend(inner.missing),
                     Truth::False => {}
                 }
@@ -242,7 +240,14 @@ impl Criterion {
 
     /// The criterion with the spec's actual values, e.g. `tpp 4992 >= 4800`.
     fn render(&self, vocab: &Vocabulary, facts: &Facts) -> String {
-        let mut s = String::new();
+        let mut s = String::with_capacity(48);
+        self.render_into(vocab, facts, &mut s);
+        s
+    }
+
+    /// [`Criterion::render`] into `s` (these lines are built on every match,
+    /// so without intermediate strings).
+    fn render_into(&self, vocab: &Vocabulary, facts: &Facts, s: &mut String) {
         match self {
             Criterion::All(cs) | Criterion::Any(cs) => {
                 let joiner = if matches!(self, Criterion::All(_)) {
@@ -250,45 +255,72 @@ impl Criterion {
                 } else {
                     " or "
                 };
-                let parts: Vec<String> = cs.iter().map(|c| c.render(vocab, facts)).collect();
-                let _ = write!(s, "({})", parts.join(joiner));
+                s.push('(');
+                for (i, c) in cs.iter().enumerate() {
+                    if i > 0 {
+                        s.push_str(joiner);
+                    }
+                    c.render_into(vocab, facts, s);
+                }
+                s.push(')');
             }
             Criterion::Not(c) => {
-                let _ = write!(s, "not ({})", c.render(vocab, facts));
+                s.push_str("not (");
+                c.render_into(vocab, facts, s);
+                s.push(')');
             }
             Criterion::Number { attr, op, value } => {
-                let def = vocab.def(*attr);
-                let _ = write!(
-                    s,
-                    "{} {} {} {}",
-                    def.name,
-                    vocab.render(*attr, facts.get(*attr)),
-                    op.symbol(),
-                    format_number(*value)
-                );
+                s.push_str(&vocab.def(*attr).name);
+                s.push(' ');
+                push_value(s, vocab, *attr, facts.get(*attr));
+                s.push(' ');
+                s.push_str(op.symbol());
+                s.push(' ');
+                push_number(s, *value);
             }
             Criterion::Category { attr, set, negated } => {
                 let def = vocab.def(*attr);
-                let values: Vec<&str> = (0..def.values.len())
-                    .filter(|i| (set >> i) & 1 == 1)
-                    .map(|i| def.values[i].as_str())
-                    .collect();
-                let actual = vocab.render(*attr, facts.get(*attr));
-                let _ = match (values.as_slice(), negated) {
-                    ([one], false) if actual == *one => write!(s, "{} = {one}", def.name),
-                    ([one], true) => write!(s, "{} {actual} != {one}", def.name),
-                    (_, false) => write!(s, "{} {actual} in [{}]", def.name, values.join(", ")),
-                    (_, true) => write!(s, "{} {actual} not in [{}]", def.name, values.join(", ")),
+                let actual = facts.get(*attr);
+                let mut values = (0..def.values.len()).filter(|i| (set >> i) & 1 == 1);
+                let only = match (values.next(), values.next()) {
+                    (Some(i), None) => Some(i),
+                    _ => None,
                 };
+                s.push_str(&def.name);
+                s.push(' ');
+                match (only, negated) {
+                    (Some(i), false) if actual == Some(Value::Category(i as u8)) => {
+                        s.push_str("= ");
+                        s.push_str(&def.values[i]);
+                    }
+                    (Some(i), true) => {
+                        push_value(s, vocab, *attr, actual);
+                        s.push_str(" != ");
+                        s.push_str(&def.values[i]);
+                    }
+                    (_, negated) => {
+                        push_value(s, vocab, *attr, actual);
+                        s.push_str(if *negated { " not in [" } else { " in [" });
+                        let listed = (0..def.values.len()).filter(|i| (set >> i) & 1 == 1);
+                        for (n, i) in listed.enumerate() {
+                            if n > 0 {
+                                s.push_str(", ");
+                            }
+                            s.push_str(&def.values[i]);
+                        }
+                        s.push(']');
+                    }
+                }
             }
             Criterion::Flag { attr, value } => {
-                let _ = write!(s, "{} = {value}", vocab.def(*attr).name);
+                s.push_str(&vocab.def(*attr).name);
+                s.push_str(if *value { " = true" } else { " = false" });
             }
             Criterion::Present { attr } => {
-                let _ = write!(s, "{} present", vocab.def(*attr).name);
+                s.push_str(&vocab.def(*attr).name);
+                s.push_str(" present");
             }
         }
-        s
     }
 
     /// Values of `attr` this criterion requires when it is a top-level conjunct
@@ -322,6 +354,16 @@ impl Criterion {
             | Criterion::Flag { attr, .. }
             | Criterion::Present { attr } => out.push(*attr),
         }
+    }
+}
+
+/// A fact as `because` lines show it (see [`Vocabulary::render`]).
+fn push_value(s: &mut String, vocab: &Vocabulary, attr: AttrId, value: Option<Value>) {
+    match value {
+        None => s.push_str("(none)"),
+        Some(Value::Number(n)) => push_number(s, n),
+        Some(Value::Flag(b)) => s.push_str(if b { "true" } else { "false" }),
+        Some(Value::Category(i)) => s.push_str(&vocab.def(attr).values[i as usize]),
     }
 }
 

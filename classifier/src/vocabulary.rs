@@ -352,17 +352,25 @@ impl Vocabulary {
 
 /// A number as people write it: no trailing zeros, at most 4 decimals.
 pub fn format_number(n: f64) -> String {
-    if n.fract() == 0.0 && n.abs() < 1e15 {
-        (n as i64).to_string()
+    let mut s = String::new();
+    push_number(&mut s, n);
+    s
+}
+
+/// [`format_number`] appended to `s`.
+pub fn push_number(s: &mut String, n: f64) {
+    use std::fmt::Write as _;
+    let _ = if n.fract() == 0.0 && n.abs() < 1e15 {
+        write!(s, "{}", n as i64)
     } else {
         // Rounded to 4 decimals, then printed shortest (fast) rather than with `{:.4}` (exact, slow).
         let rounded = (n * 10_000.0).round() / 10_000.0;
         if rounded.is_finite() {
-            rounded.to_string()
+            write!(s, "{rounded}")
         } else {
-            n.to_string()
+            write!(s, "{n}")
         }
-    }
+    };
 }
 
 pub(crate) fn is_identifier(s: &str) -> bool {
