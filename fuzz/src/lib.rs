@@ -4,7 +4,6 @@
 //! be bugs if they failed (an error that names no field, a decision whose
 //! outcome is not the most severe of its lines', ...).
 
-use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 use exportctl_classifier::engine::{Source as RuleSource, VOCABULARY_FILE};
@@ -357,29 +356,10 @@ fn classify_line(
         match pack.entry(&e.entry_id) {
             Some(entry) => {
                 let rendered = cconvert::control_entry(&e.regime, entry);
-                let v = rendered.versions.iter().find(|v| {
-                    let from = dates::parse(&v.effective_from).ok();
-                    let until = dates::parse(&v.effective_until).ok();
-                    from.is_some_and(|f| f <= on) && until.is_none_or(|u| on < u)
-                })?;
+                let v = lconvert::version_in_force(&rendered, on)?;
                 let c = &mut out[slot];
                 if !c.matches.iter().any(|m| m.entry_id == rendered.entry_id) {
-                    c.matches.push(cpb::ControlMatch {
-                        regime: rendered.regime.clone(),
-                        entry_id: rendered.entry_id.clone(),
-                        title: rendered.title.clone(),
-                        reasons: v
-                            .reasons
-                            .iter()
-                            .map(|r| r.split_whitespace().next().unwrap_or(r).to_string())
-                            .collect(),
-                        citations: v.citations.clone(),
-                        because: vec!["pre-classified by the caller".into()],
-                        confidence: v.confidence,
-                        effective_from: v.effective_from.clone(),
-                        effective_until: v.effective_until.clone(),
-                        note: v.note.clone(),
-                    });
+                    c.matches.push(lconvert::pre_classified_match(&rendered, v));
                 }
                 c.status = cpb::ClassificationStatus::Listed as i32;
                 c.not_listed_label.clear();
@@ -427,31 +407,7 @@ pub fn decide_request(data: &[u8]) {
         };
         classifications.push(c);
     }
-    let shipment = Shipment {
-        export_country: q.export_country.clone(),
-        destination: q.destination.clone(),
-        end_user: q.end_user.clone(),
-        end_use: q.end_use.clone(),
-        as_of: q.as_of,
-        lines: req
-            .lines
-            .iter()
-            .zip(&classifications)
-            .map(|(l, cs)| LineFacts {
-                line_id: l.line_id.clone(),
-                origin_country: l.origin_country.clone(),
-                manufacturer: l
-                    .spec
-                    .as_ref()
-                    .map(|s| parties::normalize(&s.manufacturer))
-                    .unwrap_or_default(),
-                classifications: cs
-                    .iter()
-                    .map(|c| (c.regime.clone(), lconvert::regime_facts(c)))
-                    .collect::<BTreeMap<_, _>>(),
-            })
-            .collect(),
-    };
+    let shipment = lconvert::shipment(&q, &req, &classifications);
     let body = engine::decide(policies, &shipment, &EngineConfig::default());
     check_body(&body);
     assert_eq!(body.lines.len(), req.lines.len());

@@ -294,6 +294,71 @@ pub fn decide_query(
 }
 
 /// The engine's view of one regime's classification.
+/// The shipment the engine decides: the validated request with each line's
+/// classifications (`classifications[i]` for `req.lines[i]`).
+pub fn shipment(
+    q: &DecideQuery,
+    req: &pb::DecideRequest,
+    classifications: &[Vec<cpb::RegimeClassification>],
+) -> engine::Shipment {
+    engine::Shipment {
+        export_country: q.export_country.clone(),
+        destination: q.destination.clone(),
+        end_user: q.end_user.clone(),
+        end_use: q.end_use.clone(),
+        as_of: q.as_of,
+        lines: req
+            .lines
+            .iter()
+            .zip(classifications)
+            .map(|(l, cs)| engine::LineFacts {
+                line_id: l.line_id.clone(),
+                origin_country: l.origin_country.clone(),
+                manufacturer: l
+                    .spec
+                    .as_ref()
+                    .map(|s| parties::normalize(&s.manufacturer))
+                    .unwrap_or_default(),
+                classifications: cs
+                    .iter()
+                    .map(|c| (c.regime.clone(), regime_facts(c)))
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
+/// The version of a control entry in force on `on` (half-open dates).
+pub fn version_in_force(entry: &cpb::ControlEntry, on: Date) -> Option<&cpb::EntryVersion> {
+    entry.versions.iter().find(|v| {
+        let from = dates::parse(&v.effective_from).ok();
+        let until = dates::parse(&v.effective_until).ok();
+        from.is_some_and(|f| f <= on) && until.is_none_or(|u| on < u)
+    })
+}
+
+/// A match for an entry the caller pre-classified the line under, from the
+/// classifier's own record of it. Conditional reasons cannot be checked
+/// without a spec, so all of them are kept.
+pub fn pre_classified_match(entry: &cpb::ControlEntry, v: &cpb::EntryVersion) -> cpb::ControlMatch {
+    cpb::ControlMatch {
+        regime: entry.regime.clone(),
+        entry_id: entry.entry_id.clone(),
+        title: entry.title.clone(),
+        reasons: v
+            .reasons
+            .iter()
+            .map(|r| r.split_whitespace().next().unwrap_or(r).to_string())
+            .collect(),
+        citations: v.citations.clone(),
+        because: vec!["pre-classified by the caller".into()],
+        confidence: v.confidence,
+        effective_from: v.effective_from.clone(),
+        effective_until: v.effective_until.clone(),
+        note: v.note.clone(),
+    }
+}
+
 pub fn regime_facts(c: &cpb::RegimeClassification) -> engine::RegimeClassification {
     engine::RegimeClassification {
         matches: c

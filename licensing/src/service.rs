@@ -16,12 +16,11 @@ use tonic::{Request, Response, Status};
 
 use crate::classifier_client::ClassifierClient;
 use crate::convert::{self, DecideQuery};
-use crate::engine::{self, EngineConfig, LineFacts};
+use crate::engine::{self, EngineConfig};
 use crate::error::Error;
 use crate::ledger::{
     Appended, LedgerStore, ListFilter, NewRecord, Record, SubmitError, sha256_hex,
 };
-use crate::parties;
 use crate::policy::PolicySet;
 
 pub const DEFAULT_PAGE_SIZE: usize = 50;
@@ -213,31 +212,7 @@ impl Licensing {
         let (classifications, classifier_digest) = self
             .classify_lines(&req, &q, &policies, deadline, &trace)
             .await?;
-        let shipment = engine::Shipment {
-            export_country: q.export_country.clone(),
-            destination: q.destination.clone(),
-            end_user: q.end_user.clone(),
-            end_use: q.end_use.clone(),
-            as_of: q.as_of,
-            lines: req
-                .lines
-                .iter()
-                .zip(&classifications)
-                .map(|(l, cs)| LineFacts {
-                    line_id: l.line_id.clone(),
-                    origin_country: l.origin_country.clone(),
-                    manufacturer: l
-                        .spec
-                        .as_ref()
-                        .map(|s| parties::normalize(&s.manufacturer))
-                        .unwrap_or_default(),
-                    classifications: cs
-                        .iter()
-                        .map(|c| (c.regime.clone(), convert::regime_facts(c)))
-                        .collect(),
-                })
-                .collect(),
-        };
+        let shipment = convert::shipment(&q, &req, &classifications);
         let body = engine::decide(&policies, &shipment, &self.engine);
         let created_at = time::OffsetDateTime::now_utc()
             .format(&time::format_description::well_known::Rfc3339)
@@ -344,12 +319,7 @@ async fn classify_line(
             .await?
         {
             Some(entry) => {
-                let version = entry.versions.iter().find(|v| {
-                    let from = dates::parse(&v.effective_from).ok();
-                    let until = dates::parse(&v.effective_until).ok();
-                    from.is_some_and(|f| f <= on) && until.is_none_or(|u| on < u)
-                });
-                let Some(v) = version else {
+                let Some(v) = convert::version_in_force(&entry, on) else {
                     bad.push(FieldViolation::new(
                         format!("{field}.entry_id"),
                         format!("{} is not in force on {as_of}", e.entry_id),
@@ -358,23 +328,7 @@ async fn classify_line(
                 };
                 let c = &mut out[slot];
                 if !c.matches.iter().any(|m| m.entry_id == entry.entry_id) {
-                    c.matches.push(cpb::ControlMatch {
-                        regime: entry.regime.clone(),
-                        entry_id: entry.entry_id.clone(),
-                        title: entry.title.clone(),
-                        // Conditional reasons cannot be checked without a spec: keep them all.
-                        reasons: v
-                            .reasons
-                            .iter()
-                            .map(|r| r.split_whitespace().next().unwrap_or(r).to_string())
-                            .collect(),
-                        citations: v.citations.clone(),
-                        because: vec!["pre-classified by the caller".into()],
-                        confidence: v.confidence,
-                        effective_from: v.effective_from.clone(),
-                        effective_until: v.effective_until.clone(),
-                        note: v.note.clone(),
-                    });
+                    c.matches.push(convert::pre_classified_match(&entry, v));
                 }
                 c.status = cpb::ClassificationStatus::Listed as i32;
                 c.not_listed_label.clear();

@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use exportctl_classifier::RuleSet;
 use exportctl_classifier::convert::{classify_query, classify_response};
 use exportctl_licensing::PolicySet;
-use exportctl_licensing::convert::{decide_query, decision, regime_facts};
+use exportctl_licensing::convert::{self, decide_query, decision};
 use exportctl_licensing::engine::{
     self, DecisionBody, EngineConfig, LineFacts, RegimeClassification, Shipment,
 };
@@ -467,27 +467,7 @@ fn record(req: &pb::DecideRequest, created_at: &str) -> NewRecord {
             classify_response(&cq, &RULES, &results).regimes
         })
         .collect();
-    let s = Shipment {
-        export_country: q.export_country.clone(),
-        destination: q.destination.clone(),
-        end_user: q.end_user.clone(),
-        end_use: q.end_use.clone(),
-        as_of: q.as_of,
-        lines: req
-            .lines
-            .iter()
-            .zip(&classifications)
-            .map(|(l, cs)| LineFacts {
-                line_id: l.line_id.clone(),
-                origin_country: l.origin_country.clone(),
-                manufacturer: String::new(),
-                classifications: cs
-                    .iter()
-                    .map(|c| (c.regime.clone(), regime_facts(c)))
-                    .collect(),
-            })
-            .collect(),
-    };
+    let s = convert::shipment(&q, req, &classifications);
     let body = engine::decide(&POLICIES, &s, &EngineConfig::default());
     let mut d = decision(
         &q,
