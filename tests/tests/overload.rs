@@ -179,3 +179,49 @@ async fn a_stream_holds_its_slot_and_health_checks_are_never_shed() {
     }
     assert!(admitted, "the stream's slot was never released");
 }
+
+/// A call whose caller sets no deadline is still bounded on the server: past
+/// `Limits::timeout` it is cut, with nothing recorded.
+#[tokio::test]
+async fn a_call_without_a_deadline_is_bounded_by_the_server() {
+    // A classifier that accepts connections and never answers.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", silent.local_addr().unwrap());
+    let _hold = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((sock, _)) = silent.accept().await {
+            held.push(sock);
+        }
+    });
+    let ledger = temp_ledger("server-deadline");
+    let licensing = start_licensing(exportctl_licensing::Config {
+        classifier_url: url,
+        ledger: format!("sqlite://{}", ledger.display()),
+        classifier_timeout: Duration::from_secs(30),
+        limits: Limits {
+            timeout: Duration::from_millis(300),
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+    .await;
+    let mut client = licensing_client(&licensing).await;
+    let started = Instant::now();
+    let status = client
+        .decide(gallium_nitride_shipment("no-deadline", "US", "2024-06-01"))
+        .await
+        .unwrap_err();
+    let took = started.elapsed();
+    assert_ne!(status.code(), Code::Ok);
+    assert!(
+        matches!(status.code(), Code::Cancelled | Code::DeadlineExceeded),
+        "{status:?}"
+    );
+    assert!(took < Duration::from_secs(10), "cut after {took:?}");
+    let v = client
+        .verify_ledger(pb::VerifyLedgerRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(v.length, 0);
+}
