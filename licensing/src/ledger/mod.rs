@@ -88,8 +88,10 @@ pub trait LedgerStore: Send + Sync {
     /// returned [`PendingAppend`] resolves once the transaction holding it is
     /// durable. A full queue is refused at once ([`SubmitError::Full`]).
     fn submit(&self, record: NewRecord) -> Result<PendingAppend, SubmitError>;
-    /// Whether lookups are answered from local storage fast enough to run on
-    /// an async worker thread (SQLite), rather than over a network (PostgreSQL).
+    /// Whether `by_request_id` is a short local read (SQLite: an indexed
+    /// lookup on a connection of its own, never queued behind a chain walk)
+    /// that may run on an async worker thread, rather than a network round
+    /// trip (PostgreSQL).
     fn reads_are_local(&self) -> bool {
         false
     }

@@ -47,7 +47,11 @@ const COLUMNS: &str = "seq, decision_id, request_id, request_hash, request, deci
 /// outside the writer's commits.
 pub struct SqliteLedger {
     writer: GroupCommitter,
+    /// Lists, decision lookups and chain walks (which may take long).
     reader: Mutex<Connection>,
+    /// Request-id point lookups only, which run on async workers
+    /// ([`LedgerStore::reads_are_local`]): never held behind a chain walk.
+    lookups: Mutex<Connection>,
     /// Dropping it stops the checkpointer.
     _checkpointer: std::sync::mpsc::Sender<()>,
 }
@@ -213,6 +217,7 @@ impl SqliteLedger {
         // A rewound WAL is cut back to this size rather than kept at its peak.
         writer.pragma_update(None, "journal_size_limit", rewind_bytes as i64)?;
         let reader = open(path)?;
+        let lookups = open(path)?;
         let checkpointer = checkpointer(path)?;
         let mut wal = path.as_os_str().to_owned();
         wal.push("-wal");
@@ -226,6 +231,7 @@ impl SqliteLedger {
         Ok(Self {
             writer,
             reader: Mutex::new(reader),
+            lookups: Mutex::new(lookups),
             _checkpointer: checkpointer,
         })
     }
@@ -249,7 +255,8 @@ impl LedgerStore for SqliteLedger {
     }
 
     fn by_request_id(&self, request_id: &str) -> Result<Option<Record>, LedgerError> {
-        one(&self.reader(), "request_id", request_id)
+        let conn = self.lookups.lock().unwrap_or_else(|e| e.into_inner());
+        one(&conn, "request_id", request_id)
     }
 
     fn by_decision_id(&self, decision_id: &str) -> Result<Option<Record>, LedgerError> {
