@@ -140,6 +140,21 @@ pub async fn licensing_client(server: &Running) -> LicensingServiceClient<Channe
         .expect("connects")
 }
 
+/// Gallium nitride classified as of 2024-01-01 in every regime: the one item
+/// many classifier tests send.
+pub fn gallium_nitride_classify() -> exportctl_proto::classifier::ClassifyRequest {
+    use exportctl_proto::classifier::{ClassifyRequest, ItemKind, ProductSpec};
+    ClassifyRequest {
+        spec: Some(ProductSpec {
+            kind: ItemKind::Material as i32,
+            material: "gallium_nitride".into(),
+            ..Default::default()
+        }),
+        as_of: "2024-01-01".into(),
+        regimes: vec![],
+    }
+}
+
 /// Gallium nitride (China's 2023 No. 23 item) from China to `destination` on `as_of`:
 /// a one-line shipment many tests share.
 pub fn gallium_nitride_shipment(

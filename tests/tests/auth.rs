@@ -3,12 +3,11 @@
 //! key; the licensing service presents its own key to the classifier and fails
 //! closed without it.
 
-use exportctl_proto::classifier::{self as cpb, ItemKind};
 use exportctl_proto::licensing as pb;
 use exportctl_runtime::auth::{ApiKey, Scope, hash_key};
 use exportctl_tests::{
-    classifier_client, gallium_nitride_shipment, licensing_client, start_classifier,
-    start_licensing, temp_ledger,
+    classifier_client, gallium_nitride_classify, gallium_nitride_shipment, licensing_client,
+    start_classifier, start_licensing, temp_ledger,
 };
 use tonic::Code;
 
@@ -27,18 +26,6 @@ fn with_key<T>(msg: T, secret: &str) -> tonic::Request<T> {
     r
 }
 
-fn classify() -> cpb::ClassifyRequest {
-    cpb::ClassifyRequest {
-        spec: Some(cpb::ProductSpec {
-            kind: ItemKind::Material as i32,
-            material: "gallium_nitride".into(),
-            ..Default::default()
-        }),
-        as_of: "2024-01-01".into(),
-        regimes: vec![],
-    }
-}
-
 fn decide(id: &str) -> pb::DecideRequest {
     gallium_nitride_shipment(id, "JP", "2024-01-01")
 }
@@ -55,25 +42,32 @@ async fn keys_and_scopes_are_enforced_on_both_services() {
     .await;
     let mut c = classifier_client(&classifier).await;
     assert_eq!(
-        c.classify(classify()).await.unwrap_err().code(),
-        Code::Unauthenticated
-    );
-    assert_eq!(
-        c.classify(with_key(classify(), "nope"))
+        c.classify(gallium_nitride_classify())
             .await
             .unwrap_err()
             .code(),
         Code::Unauthenticated
     );
     assert_eq!(
-        c.classify(with_key(classify(), "read-key"))
+        c.classify(with_key(gallium_nitride_classify(), "nope"))
+            .await
+            .unwrap_err()
+            .code(),
+        Code::Unauthenticated
+    );
+    assert_eq!(
+        c.classify(with_key(gallium_nitride_classify(), "read-key"))
             .await
             .unwrap_err()
             .code(),
         Code::PermissionDenied
     );
-    assert!(c.classify(with_key(classify(), "svc-key")).await.is_ok());
-    let mut x_api_key = tonic::Request::new(classify());
+    assert!(
+        c.classify(with_key(gallium_nitride_classify(), "svc-key"))
+            .await
+            .is_ok()
+    );
+    let mut x_api_key = tonic::Request::new(gallium_nitride_classify());
     x_api_key
         .metadata_mut()
         .insert("x-api-key", "svc-key".parse().unwrap());

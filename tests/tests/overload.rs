@@ -5,12 +5,11 @@
 
 use std::time::{Duration, Instant};
 
-use exportctl_proto::classifier::{self as cpb, ItemKind};
 use exportctl_proto::licensing as pb;
 use exportctl_runtime::server::Limits;
 use exportctl_tests::{
-    bundled_classifier, classifier_client, gallium_nitride_shipment, licensing_client,
-    start_classifier, start_licensing, temp_ledger,
+    bundled_classifier, classifier_client, gallium_nitride_classify, gallium_nitride_shipment,
+    licensing_client, start_classifier, start_licensing, temp_ledger,
 };
 use tonic::Code;
 
@@ -106,18 +105,6 @@ async fn decide_beyond_capacity_is_shed_at_once_and_nothing_shed_is_recorded() {
     .unwrap();
 }
 
-fn gallium_nitride() -> cpb::ClassifyRequest {
-    cpb::ClassifyRequest {
-        spec: Some(cpb::ProductSpec {
-            kind: ItemKind::Material as i32,
-            material: "gallium_nitride".into(),
-            ..Default::default()
-        }),
-        as_of: "2024-01-01".into(),
-        regimes: vec![],
-    }
-}
-
 #[tokio::test]
 async fn a_stream_holds_its_slot_and_health_checks_are_never_shed() {
     let classifier = start_classifier(exportctl_classifier::Config {
@@ -135,11 +122,14 @@ async fn a_stream_holds_its_slot_and_health_checks_are_never_shed() {
         .await
         .unwrap()
         .into_inner();
-    tx.send(gallium_nitride()).await.unwrap();
+    tx.send(gallium_nitride_classify()).await.unwrap();
     assert!(stream.message().await.unwrap().is_some());
 
     // The open stream is the one call in flight.
-    let refused = client.classify(gallium_nitride()).await.unwrap_err();
+    let refused = client
+        .classify(gallium_nitride_classify())
+        .await
+        .unwrap_err();
     assert_eq!(refused.code(), Code::ResourceExhausted);
     let mut health = tonic_health::pb::health_client::HealthClient::new(
         tonic::transport::Endpoint::from_shared(classifier.url())
@@ -166,7 +156,7 @@ async fn a_stream_holds_its_slot_and_health_checks_are_never_shed() {
     assert!(stream.message().await.unwrap().is_none());
     let mut admitted = false;
     for _ in 0..50 {
-        match client.classify(gallium_nitride()).await {
+        match client.classify(gallium_nitride_classify()).await {
             Ok(_) => {
                 admitted = true;
                 break;

@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use exportctl_proto::classifier::{self as pb, ItemKind};
-use exportctl_tests::{classifier_client, start_classifier};
+use exportctl_proto::classifier as pb;
+use exportctl_tests::{classifier_client, gallium_nitride_classify, start_classifier};
 
 fn rules_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("exportctl-reload-{name}-{}", std::process::id()));
@@ -45,13 +45,8 @@ async fn digest(
 
 fn gan() -> pb::ClassifyRequest {
     pb::ClassifyRequest {
-        spec: Some(pb::ProductSpec {
-            kind: ItemKind::Material as i32,
-            material: "gallium_nitride".into(),
-            ..Default::default()
-        }),
-        as_of: "2024-01-01".into(),
         regimes: vec!["CN-ECL".into()],
+        ..gallium_nitride_classify()
     }
 }
 

@@ -3,20 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use exportctl_proto::classifier::{self as pb, ItemKind};
-use exportctl_tests::{classifier_client, start_classifier};
-
-fn request() -> pb::ClassifyRequest {
-    pb::ClassifyRequest {
-        spec: Some(pb::ProductSpec {
-            kind: ItemKind::Material as i32,
-            material: "gallium_nitride".into(),
-            ..Default::default()
-        }),
-        as_of: "2024-01-01".into(),
-        regimes: vec![],
-    }
-}
+use exportctl_tests::{classifier_client, gallium_nitride_classify, start_classifier};
 
 #[tokio::test]
 async fn in_flight_calls_finish_after_the_stop_is_requested() {
@@ -32,7 +19,7 @@ async fn in_flight_calls_finish_after_the_stop_is_requested() {
         .await
         .unwrap()
         .into_inner();
-    tx.send(request()).await.unwrap();
+    tx.send(gallium_nitride_classify()).await.unwrap();
     assert!(stream.message().await.unwrap().is_some());
 
     let started = Instant::now();
@@ -43,7 +30,7 @@ async fn in_flight_calls_finish_after_the_stop_is_requested() {
         "the server stopped with a call in flight"
     );
     // The call in flight is still served, and the server stops once it ends.
-    tx.send(request()).await.unwrap();
+    tx.send(gallium_nitride_classify()).await.unwrap();
     assert!(stream.message().await.unwrap().is_some());
     drop(tx);
     assert!(stream.message().await.unwrap().is_none());
@@ -69,7 +56,7 @@ async fn a_call_that_never_ends_is_cut_after_the_drain_bound() {
         .await
         .unwrap()
         .into_inner();
-    tx.send(request()).await.unwrap();
+    tx.send(gallium_nitride_classify()).await.unwrap();
     assert!(stream.message().await.unwrap().is_some());
     let server_addr = server.addr;
     let started = Instant::now();

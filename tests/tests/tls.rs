@@ -5,13 +5,14 @@
 
 use std::path::PathBuf;
 
+use exportctl_proto::classifier as cpb;
 use exportctl_proto::classifier::classifier_service_client::ClassifierServiceClient;
-use exportctl_proto::classifier::{self as cpb, ItemKind};
 use exportctl_proto::licensing as pb;
 use exportctl_runtime::auth::{ApiKey, Scope, hash_key};
 use exportctl_runtime::tls::{ClientTls, ServerTls};
 use exportctl_tests::{
-    gallium_nitride_shipment, licensing_client, start_classifier, start_licensing, temp_ledger,
+    gallium_nitride_classify, gallium_nitride_shipment, licensing_client, start_classifier,
+    start_licensing, temp_ledger,
 };
 use rcgen::{BasicConstraints, CertificateParams, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair};
 use tonic::Code;
@@ -98,15 +99,7 @@ async fn client(
 }
 
 fn classify(key: Option<&str>) -> tonic::Request<cpb::ClassifyRequest> {
-    let mut r = tonic::Request::new(cpb::ClassifyRequest {
-        spec: Some(cpb::ProductSpec {
-            kind: ItemKind::Material as i32,
-            material: "gallium_nitride".into(),
-            ..Default::default()
-        }),
-        as_of: "2024-01-01".into(),
-        regimes: vec![],
-    });
+    let mut r = tonic::Request::new(gallium_nitride_classify());
     if let Some(k) = key {
         r.metadata_mut()
             .insert("authorization", format!("Bearer {k}").parse().unwrap());
