@@ -139,6 +139,10 @@ fn num(x: Option<f64>, places: usize) -> String {
     }
 }
 
+// Many small, short-lived allocations per call (protobuf strings) and frees on other threads.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let runtime = tokio::runtime::Builder::new_multi_thread()

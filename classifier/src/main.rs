@@ -72,6 +72,10 @@ struct Args {
     check: bool,
 }
 
+// Many small, short-lived allocations per call (protobuf strings) and frees on other threads.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<ExitCode> {
     let Cli { command, args } = Cli::parse();

@@ -416,6 +416,10 @@ fn report(result: Result<String, Failure>, json: bool) -> ExitCode {
     }
 }
 
+// Many small, short-lived allocations per call (protobuf strings) and frees on other threads.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     match Cli::parse().command {
