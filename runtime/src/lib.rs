@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod dates;
 pub mod errors;
+pub mod io;
 pub mod metrics;
 pub mod pack;
 pub mod reload;

@@ -140,7 +140,7 @@ pub fn grpc_timeout(metadata: &tonic::metadata::MetadataMap) -> Option<std::time
 /// its router, ready to serve.
 pub struct BoundServer {
     addr: std::net::SocketAddr,
-    incoming: tonic::transport::server::TcpIncoming,
+    incoming: crate::io::CoalescedIncoming,
     router: MeteredRouter,
     metrics: Option<(tokio::net::TcpListener, Arc<Registry>)>,
     companions: Vec<std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>>,
@@ -181,8 +181,9 @@ impl BoundServer {
         health
             .set_service_status(service_name, tonic_health::ServingStatus::Serving)
             .await;
-        let incoming =
-            tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
+        let incoming = crate::io::CoalescedIncoming(
+            tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)),
+        );
         Ok(Self {
             addr,
             incoming,

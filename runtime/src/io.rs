@@ -1,0 +1,188 @@
+//! Connection I/O that gathers HTTP/2's writes into one system call per flush.
+//!
+//! h2 copies a DATA frame into its write buffer only when the frame is below a
+//! threshold (256 bytes on a socket that supports vectored writes, 1,024
+//! otherwise); a larger frame is queued whole and its connection flushes
+//! before buffering the next frame. A unary response of a few hundred bytes
+//! (a Classify answer, a Decision) therefore cost a `writev` of its own and a
+//! second write for its trailers, where an echo's tiny frames shared one
+//! write with other calls' frames. [`CoalescedWrites`] reports no vectored
+//! writes (so frames under 1,024 bytes are copied and batched) and keeps
+//! what h2 writes between flushes in one buffer, sent when h2 flushes, so a
+//! larger frame and what follows it leave in one write as well.
+
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+/// Most bytes held before a write is passed on without waiting for a flush.
+const GATHER_LIMIT: usize = 64 * 1024;
+/// Capacity a connection keeps between bursts; a larger buffer is released
+/// once drained, so idle connections do not pin the peak.
+const KEPT_CAPACITY: usize = 16 * 1024;
+
+/// A stream whose writes are held until the next flush (or until
+/// [`GATHER_LIMIT`] bytes are pending) and then written at once.
+#[derive(Debug)]
+pub struct CoalescedWrites<T> {
+    inner: T,
+    pending: Vec<u8>,
+    /// How much of `pending` the socket has taken.
+    sent: usize,
+}
+
+impl<T> CoalescedWrites<T> {
+    pub fn new(inner: T) -> Self {
+        Self {
+            inner,
+            pending: Vec::new(),
+            sent: 0,
+        }
+    }
+
+    pub fn get_ref(&self) -> &T {
+        &self.inner
+    }
+}
+
+impl<T: AsyncWrite + Unpin> CoalescedWrites<T> {
+    /// Writes out everything pending.
+    fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        while self.sent < self.pending.len() {
+            let n = ready!(Pin::new(&mut self.inner).poll_write(cx, &self.pending[self.sent..]))?;
+            if n == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            self.sent += n;
+        }
+        self.pending.clear();
+        self.sent = 0;
+        if self.pending.capacity() > KEPT_CAPACITY {
+            self.pending.shrink_to(KEPT_CAPACITY);
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl<T: AsyncRead + Unpin> AsyncRead for CoalescedWrites<T> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_read(cx, buf)
+    }
+}
+
+impl<T: AsyncWrite + Unpin> AsyncWrite for CoalescedWrites<T> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        if this.pending.len() + buf.len() > GATHER_LIMIT {
+            ready!(this.poll_drain(cx))?;
+            if buf.len() >= GATHER_LIMIT {
+                return Pin::new(&mut this.inner).poll_write(cx, buf);
+            }
+        }
+        this.pending.extend_from_slice(buf);
+        Poll::Ready(Ok(buf.len()))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        ready!(this.poll_drain(cx))?;
+        Pin::new(&mut this.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        ready!(this.poll_drain(cx))?;
+        Pin::new(&mut this.inner).poll_shutdown(cx)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        // Vectored writes make h2 queue frames of 256 bytes and more instead of copying them.
+        false
+    }
+}
+
+/// Accepted connections, each with its writes coalesced.
+#[derive(Debug)]
+pub struct CoalescedIncoming(pub tonic::transport::server::TcpIncoming);
+
+impl tokio_stream::Stream for CoalescedIncoming {
+    type Item = io::Result<CoalescedWrites<tokio::net::TcpStream>>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        Pin::new(&mut self.0)
+            .poll_next(cx)
+            .map(|accepted| accepted.map(|r| r.map(CoalescedWrites::new)))
+    }
+}
+
+impl<T: tonic::transport::server::Connected> tonic::transport::server::Connected
+    for CoalescedWrites<T>
+{
+    type ConnectInfo = T::ConnectInfo;
+
+    fn connect_info(&self) -> Self::ConnectInfo {
+        self.inner.connect_info()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    #[tokio::test]
+    async fn holds_writes_until_flush_then_sends_them_in_order() {
+        let (a, mut b) = tokio::io::duplex(1 << 20);
+        let mut w = CoalescedWrites::new(a);
+        w.write_all(b"frame one;").await.unwrap();
+        w.write_all(b"frame two").await.unwrap();
+        let mut probe = [0u8; 1];
+        let early = tokio::time::timeout(
+            std::time::Duration::from_millis(50),
+            b.read_exact(&mut probe),
+        )
+        .await;
+        assert!(early.is_err(), "nothing may reach the peer before a flush");
+        w.flush().await.unwrap();
+        let mut got = vec![0u8; 19];
+        b.read_exact(&mut got).await.unwrap();
+        assert_eq!(got, b"frame one;frame two");
+        assert!(!w.is_write_vectored());
+    }
+
+    #[tokio::test]
+    async fn passes_on_writes_past_the_limit_without_a_flush() {
+        let (a, mut b) = tokio::io::duplex(1 << 20);
+        let mut w = CoalescedWrites::new(a);
+        let big = vec![7u8; GATHER_LIMIT + 10];
+        w.write_all(b"head").await.unwrap();
+        w.write_all(&big).await.unwrap();
+        // The pending head went out before the large write, which went straight through.
+        let mut got = vec![0u8; 4 + big.len()];
+        b.read_exact(&mut got).await.unwrap();
+        assert_eq!(&got[..4], b"head");
+        assert!(got[4..].iter().all(|&x| x == 7));
+        w.shutdown().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn keeps_a_bounded_buffer_after_a_burst() {
+        let (a, mut b) = tokio::io::duplex(1 << 20);
+        let mut w = CoalescedWrites::new(a);
+        w.write_all(&vec![1u8; GATHER_LIMIT - 1]).await.unwrap();
+        w.flush().await.unwrap();
+        assert!(w.pending.capacity() <= KEPT_CAPACITY);
+        let mut got = vec![0u8; GATHER_LIMIT - 1];
+        b.read_exact(&mut got).await.unwrap();
+    }
+}
