@@ -9,17 +9,22 @@ use tonic_health::server::HealthReporter;
 use tower_layer::{Identity, Stack};
 
 use crate::auth::{ApiKeys, AuthLayer};
+use crate::io::SmallFramesLayer;
 use crate::metrics::{GrpcMetricsLayer, Registry};
 use crate::shed::LoadShedLayer;
 use crate::telemetry::ServerSpanLayer;
 
-/// A router whose every RPC gets a trace span (when spans are exported), is
-/// recorded in the metrics registry, is shed when too many are in flight,
-/// then is checked for its API key.
+/// A router whose every RPC has its response cut into frames h2 batches,
+/// gets a trace span (when spans are exported), is recorded in the metrics
+/// registry, is shed when too many are in flight, then is checked for its
+/// API key.
 pub type MeteredRouter = Router<
     Stack<
         AuthLayer,
-        Stack<LoadShedLayer, Stack<GrpcMetricsLayer, Stack<ServerSpanLayer, Identity>>>,
+        Stack<
+            LoadShedLayer,
+            Stack<GrpcMetricsLayer, Stack<ServerSpanLayer, Stack<SmallFramesLayer, Identity>>>,
+        >,
     >,
 >;
 
@@ -84,6 +89,7 @@ pub fn standard_router(
         .max_concurrent_streams(limits.max_concurrent_streams)
         .tcp_nodelay(true)
         .timeout(limits.timeout)
+        .layer(SmallFramesLayer)
         .layer(ServerSpanLayer)
         .layer(GrpcMetricsLayer::new(registry))
         .layer(LoadShedLayer::new(limits.max_in_flight))
