@@ -61,8 +61,9 @@ struct Args {
     /// Specs sent through one ClassifyStream.
     #[arg(long, default_value_t = 1_000_000)]
     stream_specs: u64,
-    /// Target rate of the half-load Decide run, per second (default: half the
-    /// measured Decide maximum).
+    /// Rate of the open-loop Decide run whose p99 is judged, per second
+    /// (default: 2,500, half the budget's 5,000 decisions/s; when half the
+    /// measured maximum is higher, a second run at that rate is shown too).
     #[arg(long)]
     decide_rate: Option<f64>,
     /// Workloads to run, comma-separated: echo, classify, decide, stream.
@@ -126,6 +127,9 @@ struct Summary {
     classifier_rss: u64,
     licensing_rss: u64,
 }
+
+/// The budget's "half that load": half of 5,000 decisions/s.
+const BUDGET_HALF_RATE: f64 = 2500.0;
 
 fn mb(bytes: u64) -> f64 {
     bytes as f64 / 1e6
@@ -411,11 +415,22 @@ async fn run(args: Args) -> anyhow::Result<()> {
             &cpu(&max),
             &format!("lic {:.1} cls {:.1}", mb(l), mb(c)),
         );
-        let rate = args.decide_rate.unwrap_or(max.rps() / 2.0).max(1.0);
+        let open_row = |rate: f64, m: &Measured, svc: &Services| {
+            let (c, l) = peak_rss(svc);
+            row(
+                &format!("decide @{rate:.0}/s"),
+                "open loop",
+                m,
+                &cpu(m),
+                &format!("lic {:.1} cls {:.1}", mb(l), mb(c)),
+            );
+        };
+        let rate = args.decide_rate.unwrap_or(BUDGET_HALF_RATE).max(1.0);
+        let outstanding = (conns * inflight * 64).max(1024);
         let half = load::open_loop(
             &channels,
             rate,
-            (conns * inflight * 64).max(1024),
+            outstanding,
             timing,
             &watched,
             decide_call("half"),
@@ -423,14 +438,24 @@ async fn run(args: Args) -> anyhow::Result<()> {
         .await;
         report_errors("decide at a fixed rate", &half)?;
         svc.check_alive()?;
-        let (c, l) = peak_rss(&svc);
-        row(
-            &format!("decide @{rate:.0}/s"),
-            "open loop",
-            &half,
-            &cpu(&half),
-            &format!("lic {:.1} cls {:.1}", mb(l), mb(c)),
-        );
+        open_row(rate, &half, &svc);
+        // Also at half the measured maximum when that is more than the
+        // budget's half load: shown, not judged.
+        let half_max = max.rps() / 2.0;
+        if args.decide_rate.is_none() && half_max > rate * 1.05 {
+            let m = load::open_loop(
+                &channels,
+                half_max,
+                outstanding,
+                timing,
+                &watched,
+                decide_call("halfmax"),
+            )
+            .await;
+            report_errors("decide at half the maximum", &m)?;
+            svc.check_alive()?;
+            open_row(half_max, &m, &svc);
+        }
         sum.decide_rps = Some(max.rps());
         sum.decide_half_rate = Some(rate);
         sum.decide_p99_ms = Some(half.ms(0.99));
@@ -525,8 +550,9 @@ fn budget(sum: &Summary, ratio: Option<f64>) {
         num(sum.decide_half_rate, 0),
         num(sum.decide_p99_ms, 3),
         verdict(
-            sum.decide_p99_ms
-                .map(|p| { p < 10.0 && sum.decide_half_rate.is_some_and(|r| r >= 2500.0) })
+            sum.decide_p99_ms.map(|p| {
+                p < 10.0 && sum.decide_half_rate.is_some_and(|r| r >= BUDGET_HALF_RATE)
+            })
         )
     );
     println!(

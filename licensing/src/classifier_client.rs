@@ -51,7 +51,11 @@ impl ClassifierClient {
             None => endpoint,
         };
         Ok(Self {
-            inner: ClassifierServiceClient::new(endpoint.connect_lazy()),
+            inner: ClassifierServiceClient::new(
+                endpoint.connect_with_connector_lazy(
+                    exportctl_runtime::io::CoalescingConnector::default(),
+                ),
+            ),
             authorization,
             trace: None,
         })

@@ -165,11 +165,8 @@ impl BatchWriter for Writer {
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let last = tx
-            .query_row(
-                "SELECT seq, hash FROM decisions ORDER BY seq DESC LIMIT 1",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
+            .prepare_cached("SELECT seq, hash FROM decisions ORDER BY seq DESC LIMIT 1")?
+            .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
         let out = chain_batch(last, batch, |request_id| one(&tx, "request_id", request_id))?;
         {
