@@ -113,8 +113,9 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for CoalescedWrites<T> {
             cx.waker().wake_by_ref();
             return Poll::Pending;
         }
-        this.deferred = false;
+        // Still put off while the socket is full: the next flush writes at once.
         ready!(this.poll_drain(cx))?;
+        this.deferred = false;
         Pin::new(&mut this.inner).poll_flush(cx)
     }
 
