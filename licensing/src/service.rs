@@ -80,29 +80,42 @@ impl Licensing {
         trace: &TraceParent,
     ) -> Result<(Vec<Vec<cpb::RegimeClassification>>, String), Error> {
         let on = q.as_of;
-        let mut tasks = tokio::task::JoinSet::new();
+        let mut work: Vec<(usize, Vec<String>)> = Vec::with_capacity(req.lines.len());
         for (i, line) in req.lines.iter().enumerate() {
             let regimes: Vec<String> = policies
                 .applicable_regimes(&q.export_country, &line.origin_country)
                 .into_iter()
                 .map(String::from)
                 .collect();
-            if regimes.is_empty() {
-                continue;
+            if !regimes.is_empty() {
+                work.push((i, regimes));
             }
-            let client = self.classifier.with_trace(trace);
-            let line = line.clone();
-            tasks.spawn(async move {
-                let out = classify_line(&client, i, &line, &regimes, on, deadline).await;
-                (i, out)
-            });
+        }
+        let client = self.classifier.with_trace(trace);
+        let mut outs = Vec::with_capacity(work.len());
+        if let [(i, regimes)] = work.as_slice() {
+            // A single line (most order lines) is classified without a task of its own.
+            let out = classify_line(&client, *i, &req.lines[*i], regimes, on, deadline).await;
+            outs.push((*i, out));
+        } else {
+            let mut tasks = tokio::task::JoinSet::new();
+            for (i, regimes) in work {
+                let client = client.clone();
+                let line = req.lines[i].clone();
+                tasks.spawn(async move {
+                    let out = classify_line(&client, i, &line, &regimes, on, deadline).await;
+                    (i, out)
+                });
+            }
+            while let Some(joined) = tasks.join_next().await {
+                outs.push(joined.map_err(|e| Error::ClassifierUnavailable(e.to_string()))?);
+            }
         }
         let mut results: Vec<Vec<cpb::RegimeClassification>> = vec![Vec::new(); req.lines.len()];
         let mut digests: Vec<String> = Vec::new();
         let mut violations: Vec<FieldViolation> = Vec::new();
         let mut failure: Option<Error> = None;
-        while let Some(joined) = tasks.join_next().await {
-            let (i, out) = joined.map_err(|e| Error::ClassifierUnavailable(e.to_string()))?;
+        for (i, out) in outs {
             match out {
                 Ok((regimes, digest)) => {
                     results[i] = regimes;
