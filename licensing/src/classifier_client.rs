@@ -41,7 +41,6 @@ impl ClassifierClient {
         let endpoint = Endpoint::from_shared(url.to_string())
             .map_err(|e| format!("bad classifier url `{url}`: {e}"))?
             .connect_timeout(Duration::from_secs(2))
-            .tcp_nodelay(true)
             .http2_keep_alive_interval(Duration::from_secs(30))
             .keep_alive_while_idle(true);
         let endpoint = match tls {
@@ -51,6 +50,7 @@ impl ClassifierClient {
             None => endpoint,
         };
         Ok(Self {
+            // The connector sets TCP no-delay itself (the endpoint's flag is for tonic's own).
             inner: ClassifierServiceClient::new(
                 endpoint.connect_with_connector_lazy(
                     exportctl_runtime::io::CoalescingConnector::default(),

@@ -52,10 +52,6 @@ impl<T> CoalescedWrites<T> {
             deferred: false,
         }
     }
-
-    pub fn get_ref(&self) -> &T {
-        &self.inner
-    }
 }
 
 impl<T: AsyncWrite + Unpin> CoalescedWrites<T> {
@@ -351,18 +347,24 @@ mod tests {
         w.shutdown().await.unwrap();
     }
 
-    async fn frames_of(chunks: Vec<Vec<u8>>) -> (Vec<usize>, bool) {
-        use http_body_util::BodyExt;
+    /// A [`SmallFramesBody`] over a body of these data chunks and then trailers.
+    fn split_body(
+        chunks: Vec<Vec<u8>>,
+    ) -> SmallFramesBody<impl Body<Data = Bytes, Error = std::convert::Infallible>> {
         let frames: Vec<Result<Frame<Bytes>, std::convert::Infallible>> = chunks
             .into_iter()
             .map(|c| Ok(Frame::data(Bytes::from(c))))
             .chain(std::iter::once(Ok(Frame::trailers(http::HeaderMap::new()))))
             .collect();
-        let body = SmallFramesBody {
+        SmallFramesBody {
             inner: http_body_util::StreamBody::new(tokio_stream::iter(frames)),
             rest: None,
-        };
-        let mut body = std::pin::pin!(body);
+        }
+    }
+
+    async fn frames_of(chunks: Vec<Vec<u8>>) -> (Vec<usize>, bool) {
+        use http_body_util::BodyExt;
+        let mut body = std::pin::pin!(split_body(chunks));
         let mut sizes = Vec::new();
         let mut trailers = false;
         while let Some(frame) = body.frame().await {
@@ -389,13 +391,11 @@ mod tests {
     async fn split_pieces_carry_the_bytes_unchanged() {
         use http_body_util::BodyExt;
         let payload: Vec<u8> = (0..3000u32).map(|i| (i % 251) as u8).collect();
-        let frames: Vec<Result<Frame<Bytes>, std::convert::Infallible>> =
-            vec![Ok(Frame::data(Bytes::from(payload.clone())))];
-        let body = SmallFramesBody {
-            inner: http_body_util::StreamBody::new(tokio_stream::iter(frames)),
-            rest: None,
-        };
-        let collected = body.collect().await.unwrap().to_bytes();
+        let collected = split_body(vec![payload.clone()])
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes();
         assert_eq!(collected.as_ref(), payload.as_slice());
     }
 
