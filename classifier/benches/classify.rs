@@ -45,7 +45,7 @@ fn specs() -> Vec<(&'static str, ProductSpec)> {
 
 fn bench(c: &mut Criterion) {
     let rules = RuleSet::bundled().expect("bundled packs load");
-    let date = exportctl_runtime::dates::parse("2024-06-01").unwrap();
+    let date = exportctl_core::dates::parse("2024-06-01").unwrap();
     for (name, spec) in specs() {
         let facts = spec_facts(&spec, rules.vocabulary(), "spec").unwrap();
         c.bench_function(&format!("match/{name}"), |b| {

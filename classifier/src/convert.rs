@@ -1,8 +1,9 @@
 //! Proto ↔ domain conversion: validates every field of a request (reporting
 //! each bad one) and renders engine results as responses.
 
+use exportctl_core::dates;
 use exportctl_proto::classifier as pb;
-use exportctl_runtime::{FieldViolation, dates};
+use exportctl_runtime::FieldViolation;
 use time::Date;
 
 use crate::engine::{RegimeResult, RuleSet};

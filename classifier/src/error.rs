@@ -5,7 +5,7 @@ use exportctl_runtime::errors::{bad_request, with_reason};
 use tonic::{Code, Status};
 
 /// A rule pack (or the vocabulary) that failed validation, naming the file and rule.
-pub use exportctl_runtime::pack::PackError as LoadError;
+pub use exportctl_core::pack::PackError as LoadError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

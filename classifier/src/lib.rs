@@ -1,17 +1,14 @@
 //! exportctl classifier: maps a product spec to control-list entries in every
 //! export-control regime, from versioned, cited rule packs.
 //!
-//! The domain (vocabulary, criteria, packs, engine) has no gRPC types in it;
-//! `convert` and `service` are the gRPC layer.
+//! The domain (vocabulary, criteria, packs, engine) lives in `exportctl-core`
+//! and is re-exported here; `convert` and `service` are the gRPC layer.
 
-pub mod bundled;
 pub mod convert;
-pub mod criteria;
-pub mod engine;
 pub mod error;
-pub mod pack;
 pub mod service;
-pub mod vocabulary;
+
+pub use exportctl_core::classify::{bundled, criteria, engine, pack, vocabulary};
 
 use std::future::Future;
 use std::net::SocketAddr;

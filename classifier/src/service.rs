@@ -172,7 +172,7 @@ impl ClassifierService for Classifier {
         let as_of = if req.as_of.is_empty() {
             None
         } else {
-            exportctl_runtime::dates::parse(&req.as_of)
+            exportctl_core::dates::parse(&req.as_of)
                 .map_err(|m| bad.push(FieldViolation::new("as_of", m)))
                 .ok()
         };

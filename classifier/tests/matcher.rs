@@ -44,7 +44,7 @@ fn rules() -> &'static RuleSet {
 }
 
 fn day(text: &str) -> Date {
-    exportctl_runtime::dates::parse(text).unwrap_or_else(|e| panic!("{e}"))
+    exportctl_core::dates::parse(text).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn classify_on(spec: &ProductSpec, on: Date) -> Vec<RegimeResult<'static>> {
@@ -96,7 +96,7 @@ fn check_on(label: &str, spec: &ProductSpec, on: Date, want: Want<'_>) {
         matched(&classify_on(spec, on)),
         expected(want),
         "{label} on {}: {spec:?}",
-        exportctl_runtime::dates::format(on)
+        exportctl_core::dates::format(on)
     );
 }
 

@@ -8,7 +8,7 @@ use exportctl_classifier::engine::{Source, VOCABULARY_FILE};
 use exportctl_classifier::pack::RulePack;
 use exportctl_classifier::vocabulary::{Value, Vocabulary};
 use exportctl_classifier::{RuleSet, bundled};
-use exportctl_runtime::dates;
+use exportctl_core::dates;
 use proptest::prelude::*;
 use time::{Date, Duration};
 

@@ -15,7 +15,7 @@ use exportctl_licensing::policy::{COMMON_FILE, Outcome, RegimePolicy, Source as 
 use exportctl_licensing::{PolicySet, convert as lconvert, parties};
 use exportctl_proto::classifier as cpb;
 use exportctl_proto::licensing as lpb;
-use exportctl_runtime::dates;
+use exportctl_core::dates;
 use prost::Message;
 use time::Date;
 

@@ -3,9 +3,10 @@
 
 use std::collections::HashSet;
 
+use exportctl_core::dates;
 use exportctl_proto::classifier as cpb;
 use exportctl_proto::licensing as pb;
-use exportctl_runtime::{FieldViolation, dates};
+use exportctl_runtime::FieldViolation;
 use time::Date;
 
 use crate::engine::{self, DecisionBody, EndUseFacts, PartyFacts};

@@ -5,7 +5,7 @@ use exportctl_runtime::errors::{bad_request, with_reason};
 use tonic::{Code, Status};
 
 /// A policy pack that failed validation, naming the file and rule.
-pub use exportctl_runtime::pack::PackError as PolicyError;
+pub use exportctl_core::pack::PackError as PolicyError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

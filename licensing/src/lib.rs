@@ -1,19 +1,17 @@
 //! exportctl licensing: turns a shipment into a recorded, explained,
 //! reproducible decision per line and per regime.
 //!
-//! The domain (policy packs, party screening, the decision engine) has no gRPC
-//! types in it; `convert`, `classifier_client` and `service` are the gRPC layer,
-//! `ledger` the durable record.
+//! The domain (policy packs, party screening, the decision engine) lives in
+//! `exportctl-core` and is re-exported here; `convert`, `classifier_client`
+//! and `service` are the gRPC layer, `ledger` the durable record.
 
-pub mod bundled;
 pub mod classifier_client;
 pub mod convert;
-pub mod engine;
 pub mod error;
 pub mod ledger;
-pub mod parties;
-pub mod policy;
 pub mod service;
+
+pub use exportctl_core::decide::{bundled, engine, parties, policy};
 
 use std::future::Future;
 use std::net::SocketAddr;

@@ -4,13 +4,14 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use exportctl_core::dates;
 use exportctl_proto::classifier as cpb;
 use exportctl_proto::licensing as pb;
 use exportctl_proto::licensing::licensing_service_server::LicensingService;
+use exportctl_runtime::FieldViolation;
 use exportctl_runtime::metrics::Registry;
 use exportctl_runtime::server::grpc_timeout;
 use exportctl_runtime::trace::TraceParent;
-use exportctl_runtime::{FieldViolation, dates};
 use prost::Message;
 use tonic::{Request, Response, Status};
 

@@ -13,6 +13,7 @@ use std::sync::LazyLock;
 use exportctl_classifier::RuleSet;
 use exportctl_classifier::convert::spec_facts;
 use exportctl_classifier::pack::Confidence;
+use exportctl_core::dates;
 use exportctl_licensing::engine::{
     self, DecisionBody, Determination, EndUseFacts, EngineConfig, LineDecision, LineFacts,
     MatchedEntry, PartyFacts, RegimeClassification, Shipment, UndeterminedEntry,
@@ -21,7 +22,6 @@ use exportctl_licensing::parties::normalize;
 use exportctl_licensing::policy::{self, Outcome, RegimePolicy, ReviewPolicy};
 use exportctl_licensing::{PolicyError, PolicySet};
 use exportctl_proto::classifier::{ItemKind, ProductSpec};
-use exportctl_runtime::dates;
 use proptest::prelude::*;
 use time::{Date, Duration};
 

@@ -19,6 +19,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use exportctl_classifier::RuleSet;
 use exportctl_classifier::convert::{classify_query, classify_response};
+use exportctl_core::dates;
 use exportctl_licensing::PolicySet;
 use exportctl_licensing::convert::{self, decide_query, decision};
 use exportctl_licensing::engine::{
@@ -31,7 +32,6 @@ use exportctl_licensing::parties;
 use exportctl_licensing::policy::{COMMON_FILE, Outcome, Source, Validity};
 use exportctl_proto::classifier::{self as cpb, ItemKind, ProductSpec};
 use exportctl_proto::licensing::{self as pb, EndUse, LineItem, Party};
-use exportctl_runtime::dates;
 use proptest::prelude::*;
 use prost::Message;
 use time::{Date, Duration};

@@ -1,13 +1,10 @@
 //! Service plumbing shared by the exportctl services: server bootstrap with
-//! health checking and reflection, logging, shutdown signals, calendar dates
-//! and rich `google.rpc` errors.
+//! health checking and reflection, logging, shutdown signals and rich `google.rpc` errors.
 
 pub mod auth;
-pub mod dates;
 pub mod errors;
 pub mod io;
 pub mod metrics;
-pub mod pack;
 pub mod reload;
 pub mod server;
 pub mod shared;

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
-use crate::pack::PackError;
 use crate::shared::Shared;
+use exportctl_core::pack::PackError;
 
 /// Reload outcomes, for metrics.
 #[derive(Debug, Default)]

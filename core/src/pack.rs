@@ -1,5 +1,8 @@
 //! What every rule or policy pack shares: load errors naming the file and
-//! rule, confidence marks, and half-open effective dates.
+//! rule, confidence marks, half-open effective dates, and the reader of a
+//! pack directory.
+
+use std::path::Path;
 
 use serde::Deserialize;
 use time::Date;
@@ -27,6 +30,61 @@ impl PackError {
             message: message.into(),
         }
     }
+}
+
+/// One pack file: its name (for errors and digests) and its text.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub file: String,
+    pub text: String,
+}
+
+impl Source {
+    /// `(file name, contents)` pairs, as the packs compiled into a binary are listed.
+    pub fn from_pairs(pairs: &[(&str, &str)]) -> Vec<Self> {
+        pairs
+            .iter()
+            .map(|(file, text)| Self {
+                file: (*file).into(),
+                text: (*text).into(),
+            })
+            .collect()
+    }
+}
+
+/// Reads every `*.toml` file of a pack directory, in file-name order, and
+/// splits off the one named `head` (the vocabulary or the common pack), which
+/// must be there.
+pub fn read_dir(dir: &Path, head: &str) -> Result<(Source, Vec<Source>), PackError> {
+    let io = |e: std::io::Error| PackError::new(dir.display().to_string(), "-", e.to_string());
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .map_err(io)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(io)?;
+    entries.sort_by_key(|e| e.file_name());
+    let mut first = None;
+    let mut rest = Vec::new();
+    for e in entries {
+        let path = e.path();
+        if path.extension().and_then(|x| x.to_str()) != Some("toml") {
+            continue;
+        }
+        let file = e.file_name().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(&path)
+            .map_err(|err| PackError::new(&file, "-", err.to_string()))?;
+        let src = Source {
+            file: file.clone(),
+            text,
+        };
+        if file == head {
+            first = Some(src)
+        } else {
+            rest.push(src)
+        }
+    }
+    let first = first
+        .ok_or_else(|| PackError::new(dir.display().to_string(), "-", format!("no {head}")))?;
+    Ok((first, rest))
 }
 
 /// How sure the pack authors are of a fact (the notes mark uncertain ones `[?]`).

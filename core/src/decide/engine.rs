@@ -5,10 +5,10 @@ use std::collections::BTreeMap;
 
 use time::Date;
 
-use exportctl_runtime::dates;
+use crate::dates;
 
-use crate::parties::{self, PartyMatch};
-use crate::policy::{
+use super::parties::{self, PartyMatch};
+use super::policy::{
     AdvancedNodeTest, AuthorizationRow, Confidence, Coverage, Items, Outcome, PolicySet,
     RegimePolicy, ReviewPolicy, Validity, pattern_matches,
 };
@@ -787,7 +787,7 @@ fn advanced_node(t: &AdvancedNodeTest, e: &EndUseFacts, on: Date, redefined: Opt
 
 fn owner_policy(
     p: &RegimePolicy,
-    rule: &crate::policy::EndUseRow,
+    rule: &super::policy::EndUseRow,
     e: &EndUseFacts,
     on: Date,
 ) -> (ReviewPolicy, String) {
@@ -817,7 +817,7 @@ enum Coverable<'a> {
     No,
     Unknown(String),
     /// It would cover, but a restriction takes it away.
-    Restricted(&'a crate::policy::RestrictionRow),
+    Restricted(&'a super::policy::RestrictionRow),
 }
 
 fn authorization_applies<'a>(

@@ -9,11 +9,12 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use time::Date;
 
-use exportctl_runtime::dates;
+use crate::dates;
 
-use crate::error::PolicyError;
+use crate::pack::PackError as PolicyError;
+pub use crate::pack::Source;
 
-pub use exportctl_runtime::pack::{Confidence, Validity};
+pub use crate::pack::{Confidence, Validity};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -463,13 +464,6 @@ pub struct PolicySet {
     pub digest: String,
 }
 
-/// One policy source file.
-#[derive(Debug, Clone)]
-pub struct Source {
-    pub file: String,
-    pub text: String,
-}
-
 pub const COMMON_FILE: &str = "common.toml";
 
 /// `*` matches everything; a trailing `*` matches a prefix; otherwise exact.
@@ -484,7 +478,7 @@ pub fn pattern_matches(pattern: &str, id: &str) -> bool {
 fn normalized_names(name: &str, aliases: &[String]) -> Vec<String> {
     std::iter::once(name)
         .chain(aliases.iter().map(String::as_str))
-        .map(crate::parties::normalize)
+        .map(super::parties::normalize)
         .collect()
 }
 
@@ -786,49 +780,13 @@ impl PolicySet {
     pub fn bundled() -> Result<Self, PolicyError> {
         let common = Source {
             file: COMMON_FILE.into(),
-            text: crate::bundled::COMMON.into(),
+            text: super::bundled::COMMON.into(),
         };
-        let packs: Vec<Source> = crate::bundled::PACKS
-            .iter()
-            .map(|(f, t)| Source {
-                file: (*f).into(),
-                text: (*t).into(),
-            })
-            .collect();
-        Self::from_sources(&common, &packs)
+        Self::from_sources(&common, &Source::from_pairs(super::bundled::PACKS))
     }
 
     pub fn load_dir(dir: &Path) -> Result<Self, PolicyError> {
-        let io =
-            |e: std::io::Error| PolicyError::new(dir.display().to_string(), "-", e.to_string());
-        let mut entries: Vec<_> = std::fs::read_dir(dir)
-            .map_err(io)?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(io)?;
-        entries.sort_by_key(|e| e.file_name());
-        let mut common = None;
-        let mut packs = Vec::new();
-        for e in entries {
-            let path = e.path();
-            if path.extension().and_then(|x| x.to_str()) != Some("toml") {
-                continue;
-            }
-            let file = e.file_name().to_string_lossy().into_owned();
-            let text = std::fs::read_to_string(&path)
-                .map_err(|err| PolicyError::new(&file, "-", err.to_string()))?;
-            let src = Source {
-                file: file.clone(),
-                text,
-            };
-            if file == COMMON_FILE {
-                common = Some(src)
-            } else {
-                packs.push(src)
-            }
-        }
-        let common = common.ok_or_else(|| {
-            PolicyError::new(dir.display().to_string(), "-", format!("no {COMMON_FILE}"))
-        })?;
+        let (common, packs) = crate::pack::read_dir(dir, COMMON_FILE)?;
         Self::from_sources(&common, &packs)
     }
 

@@ -7,20 +7,14 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 use time::Date;
 
-use crate::criteria::{Explanation, Truth};
-use crate::error::LoadError;
-use crate::pack::{ControlEntry, EntryVersion, RulePack, digest_bytes};
-use crate::vocabulary::{AttrId, Facts, Value, Vocabulary};
+use super::criteria::{Explanation, Truth};
+use super::pack::{ControlEntry, EntryVersion, RulePack, digest_bytes};
+use super::vocabulary::{AttrId, Facts, Value, Vocabulary};
+use crate::pack::PackError as LoadError;
+pub use crate::pack::Source;
 
 /// File name of the vocabulary inside a rules directory.
 pub const VOCABULARY_FILE: &str = "vocabulary.toml";
-
-/// One rule-set source file.
-#[derive(Debug, Clone)]
-pub struct Source {
-    pub file: String,
-    pub text: String,
-}
 
 /// A pack plus its entry index by item kind.
 #[derive(Debug)]
@@ -131,53 +125,14 @@ impl RuleSet {
     pub fn bundled() -> Result<Self, LoadError> {
         let vocab = Source {
             file: VOCABULARY_FILE.into(),
-            text: crate::bundled::VOCABULARY.into(),
+            text: super::bundled::VOCABULARY.into(),
         };
-        let packs: Vec<Source> = crate::bundled::PACKS
-            .iter()
-            .map(|(file, text)| Source {
-                file: (*file).into(),
-                text: (*text).into(),
-            })
-            .collect();
-        Self::from_sources(&vocab, &packs)
+        Self::from_sources(&vocab, &Source::from_pairs(super::bundled::PACKS))
     }
 
     /// Loads `vocabulary.toml` and every other `*.toml` file of a directory.
     pub fn load_dir(dir: &Path) -> Result<Self, LoadError> {
-        let io = |e: std::io::Error| LoadError::new(dir.display().to_string(), "-", e.to_string());
-        let mut vocab = None;
-        let mut packs = Vec::new();
-        let mut names: Vec<_> = std::fs::read_dir(dir)
-            .map_err(io)?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(io)?;
-        names.sort_by_key(|e| e.file_name());
-        for e in names {
-            let path = e.path();
-            if path.extension().and_then(|x| x.to_str()) != Some("toml") {
-                continue;
-            }
-            let file = e.file_name().to_string_lossy().into_owned();
-            let text = std::fs::read_to_string(&path)
-                .map_err(|err| LoadError::new(&file, "-", err.to_string()))?;
-            let src = Source {
-                file: file.clone(),
-                text,
-            };
-            if file == VOCABULARY_FILE {
-                vocab = Some(src)
-            } else {
-                packs.push(src)
-            }
-        }
-        let vocab = vocab.ok_or_else(|| {
-            LoadError::new(
-                dir.display().to_string(),
-                "-",
-                format!("no {VOCABULARY_FILE}"),
-            )
-        })?;
+        let (vocab, packs) = crate::pack::read_dir(dir, VOCABULARY_FILE)?;
         Self::from_sources(&vocab, &packs)
     }
 

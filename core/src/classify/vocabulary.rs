@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 
-use crate::error::LoadError;
+use crate::pack::PackError as LoadError;
 
 /// Index of an attribute in the vocabulary.
 pub type AttrId = u16;
@@ -385,7 +385,7 @@ mod tests {
 
     #[test]
     fn bundled_vocabulary_loads() {
-        let v = Vocabulary::parse("vocabulary.toml", crate::bundled::VOCABULARY).unwrap();
+        let v = Vocabulary::parse("vocabulary.toml", crate::classify::bundled::VOCABULARY).unwrap();
         assert!(v.id("tpp").is_some());
         assert!(
             v.def(v.id("material").unwrap())
@@ -411,7 +411,7 @@ description = "x"
 
     #[test]
     fn mrf_is_derived_from_wavelength_and_na() {
-        let v = Vocabulary::parse("vocabulary.toml", crate::bundled::VOCABULARY).unwrap();
+        let v = Vocabulary::parse("vocabulary.toml", crate::classify::bundled::VOCABULARY).unwrap();
         let mut f = v.empty_facts();
         f.set(v.id("wavelength_nm").unwrap(), Some(Value::Number(193.0)));
         f.set(

@@ -6,7 +6,7 @@
 //! a criterion on a fact the spec lacks is *unknown*, unless the vocabulary says
 //! that absence means "none of the values".
 
-use crate::vocabulary::{
+use super::vocabulary::{
     Absence, AttrId, AttrKind, Facts, Value, Vocabulary, format_number, push_number,
 };
 
@@ -683,7 +683,7 @@ mod tests {
     use super::*;
 
     fn vocab() -> Vocabulary {
-        Vocabulary::parse("vocabulary.toml", crate::bundled::VOCABULARY).unwrap()
+        Vocabulary::parse("vocabulary.toml", crate::classify::bundled::VOCABULARY).unwrap()
     }
 
     fn facts(v: &Vocabulary, pairs: &[(&str, Value)]) -> Facts {

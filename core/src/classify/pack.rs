@@ -7,11 +7,11 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use time::Date;
 
-use crate::criteria::Criterion;
-use crate::error::LoadError;
-use crate::vocabulary::Vocabulary;
+use super::criteria::Criterion;
+use super::vocabulary::Vocabulary;
+use crate::pack::PackError as LoadError;
 
-pub use exportctl_runtime::pack::Confidence;
+pub use crate::pack::Confidence;
 
 /// A reason for control; `when` restricts it to specs matching a sub-criterion.
 #[derive(Debug, Clone, PartialEq)]
@@ -162,7 +162,7 @@ impl RulePack {
                 return Err(err("pack", format!("`{field}` is empty")));
             }
         }
-        let covers_from = exportctl_runtime::dates::parse(&header.covers_from)
+        let covers_from = crate::dates::parse(&header.covers_from)
             .map_err(|m| err("pack", format!("covers_from: {m}")))?;
         let reason_codes: HashSet<&str> = header.reason_codes.iter().map(String::as_str).collect();
         let mut ids = HashSet::new();
@@ -184,9 +184,8 @@ impl RulePack {
             let mut versions = Vec::with_capacity(row.version.len());
             for (n, v) in row.version.into_iter().enumerate() {
                 let at = format!("{id} version {}", n + 1);
-                let validity =
-                    exportctl_runtime::pack::Validity::parse(&v.from, v.until.as_deref())
-                        .map_err(|m| err(&at, m))?;
+                let validity = crate::pack::Validity::parse(&v.from, v.until.as_deref())
+                    .map_err(|m| err(&at, m))?;
                 let (from, until) = (validity.from, validity.until);
                 let criteria = Criterion::compile(&v.criteria, vocab)
                     .map_err(|m| err(&at, format!("criteria: {m}")))?;
@@ -234,8 +233,8 @@ impl RulePack {
                             &id,
                             format!(
                                 "overlapping versions: the one from {} is still in force on {}",
-                                exportctl_runtime::dates::format(pair[0].from),
-                                exportctl_runtime::dates::format(pair[1].from)
+                                crate::dates::format(pair[0].from),
+                                crate::dates::format(pair[1].from)
                             ),
                         ));
                     }
@@ -271,7 +270,7 @@ mod tests {
     use super::*;
 
     fn vocab() -> Vocabulary {
-        Vocabulary::parse("vocabulary.toml", crate::bundled::VOCABULARY).unwrap()
+        Vocabulary::parse("vocabulary.toml", crate::classify::bundled::VOCABULARY).unwrap()
     }
 
     fn pack(entries: &str) -> String {

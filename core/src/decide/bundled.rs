@@ -1,0 +1,31 @@
+//! The policy packs compiled into the binary (the default policy set).
+
+pub const COMMON: &str = include_str!("../../../licensing/policy/common.toml");
+
+/// `(file name, contents)` of each bundled regime pack.
+pub const PACKS: &[(&str, &str)] = &[
+    (
+        "cn-ecl.toml",
+        include_str!("../../../licensing/policy/cn-ecl.toml"),
+    ),
+    (
+        "eu-du.toml",
+        include_str!("../../../licensing/policy/eu-du.toml"),
+    ),
+    (
+        "jp-fefta.toml",
+        include_str!("../../../licensing/policy/jp-fefta.toml"),
+    ),
+    (
+        "kr-fta.toml",
+        include_str!("../../../licensing/policy/kr-fta.toml"),
+    ),
+    (
+        "nl-nat.toml",
+        include_str!("../../../licensing/policy/nl-nat.toml"),
+    ),
+    (
+        "us-ear.toml",
+        include_str!("../../../licensing/policy/us-ear.toml"),
+    ),
+];
