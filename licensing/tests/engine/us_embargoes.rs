@@ -1,0 +1,103 @@
+//! United States: embargoes, re-exports, regimes that apply.
+
+use super::*;
+
+#[test]
+fn us_embargo_iran_every_item() {
+    let d = ship("US", "IR", "2021-01-01").item(valves(), "US").decide();
+    d.expect(US, License(Unspecified));
+    assert_eq!(
+        d.must_rule(US, "us-746-iran").source,
+        engine::Source::Destination
+    );
+    let hf = ship("US", "IR", "2021-01-01")
+        .item(hydrogen_fluoride(49.0), "US")
+        .decide();
+    hf.must_rule(US, "us-746-iran");
+    hf.must_rule(US, "chart:CB2");
+    hf.must_rule(US, "chart:AT1");
+    ship("US", "KP", "2021-01-01")
+        .item(valves(), "US")
+        .decide()
+        .must_rule(US, "us-746-north-korea");
+}
+
+#[test]
+fn us_russia_from_2022_02_24() {
+    // EAR99: part 746 HTS lists are not encoded, so a person must check.
+    let ear99 = ship("US", "RU", "2022-02-24").item(valves(), "US");
+    dated(
+        &ear99,
+        US,
+        &[
+            ("2022-02-23", Clear),
+            ("2022-02-24", Indeterminate),
+            ("2022-02-25", Indeterminate),
+        ],
+    );
+    ear99
+        .decide()
+        .expect_missing(US, "review under us-746-russia-unlisted");
+    // KrF resist (3C992, AT1 only: blank for Russia) needs a license from 2022-02-24.
+    let krf = ship("US", "RU", "2022-02-24").item(resist(248.0), "US");
+    dated(
+        &krf,
+        US,
+        &[("2022-02-23", Clear), ("2022-02-24", License(Unspecified))],
+    );
+    krf.decide().must_rule(US, "us-746-russia-listed");
+}
+
+#[test]
+fn reexport_of_us_origin_item_from_japan_applies_both_regimes() {
+    let d = ship("JP", "CN", "2024-03-01")
+        .item(euv_resist(), "US")
+        .decide();
+    d.expect(JP, Authorized("special_general_bulk"))
+        .expect(US, License(Unspecified));
+    assert_eq!(d.line().outcome, Outcome::LicenseRequired);
+    // The same item of Japanese origin: Japan's regime only.
+    let jp_origin = ship("JP", "CN", "2024-03-01")
+        .item(euv_resist(), "JP")
+        .decide();
+    assert!(jp_origin.dets(US).is_empty(), "{}", jp_origin.dump());
+    assert_eq!(jp_origin.line().outcome, Outcome::Authorized);
+    // US-origin from Korea and from the Netherlands likewise carries US-EAR.
+    let from_kr = ship("KR", "CN", "2024-03-01")
+        .item(resist(193.0), "US")
+        .decide();
+    from_kr
+        .expect(KR, License(Unspecified))
+        .expect(US, License(Unspecified));
+    let from_nl = ship("NL", "JP", "2024-03-01")
+        .item(euv_resist(), "US")
+        .decide();
+    from_nl
+        .expect(EU, License(Unspecified))
+        .expect(NL, Clear)
+        .expect(US, Clear);
+}
+
+#[test]
+fn export_from_a_country_without_a_regime_is_indeterminate() {
+    let d = ship("TW", "CN", "2024-03-01")
+        .item(euv_resist(), "TW")
+        .decide();
+    assert_eq!(d.line().outcome, Outcome::Indeterminate);
+    let det = &d.line().determinations[0];
+    assert_eq!(det.rule_id, "no-regime");
+    assert!(
+        det.missing_facts
+            .iter()
+            .any(|m| m == "a rule pack for exports from TW")
+    );
+    // Even an unlisted item: never NO_LICENSE_REQUIRED without a regime.
+    let unlisted = ship("SG", "MY", "2024-03-01").item(valves(), "SG").decide();
+    assert_eq!(unlisted.body.outcome, Outcome::Indeterminate);
+    // A US-origin item from Taiwan: US-EAR speaks.
+    let us_origin = ship("TW", "CN", "2024-03-01")
+        .item(euv_resist(), "US")
+        .decide();
+    us_origin.expect(US, License(Unspecified));
+    assert!(us_origin.rule("", "no-regime").is_none());
+}
