@@ -45,7 +45,7 @@ pub fn classify(rules: &RuleSet, req: &pb::ClassifyRequest) -> Result<pb::Classi
 }
 
 fn page_token(rules: &RuleSet, offset: usize) -> String {
-    format!("{}.{offset}", &rules.digest()[7..23])
+    format!("{}.{offset}", rules.content_digest().short_hex(8))
 }
 
 fn parse_page_token(rules: &RuleSet, token: &str) -> Result<usize, Error> {
@@ -59,7 +59,7 @@ fn parse_page_token(rules: &RuleSet, token: &str) -> Result<usize, Error> {
         )
     };
     let (digest, offset) = token.split_once('.').ok_or_else(stale)?;
-    if digest != &rules.digest()[7..23] {
+    if digest != rules.content_digest().short_hex(8) {
         return Err(stale());
     }
     offset.parse().map_err(|_| stale())

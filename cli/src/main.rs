@@ -222,6 +222,10 @@ struct ServeArgs {
     /// Log format: text or json.
     #[arg(long, env = "EXPORTCTL_LOG_FORMAT", default_value = "text")]
     log_format: LogFormat,
+    /// The licensing service classifies in this process, with the classifier
+    /// served beside it, instead of over a loopback gRPC connection.
+    #[arg(long, env = "EXPORTCTL_IN_PROCESS_CLASSIFIER")]
+    in_process_classifier: bool,
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
@@ -232,9 +236,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         ..Default::default()
     })
     .await?;
+    let in_process = args
+        .in_process_classifier
+        .then(|| exportctl_classifier::Classifier::new(classifier.rules(), false));
     let licensing = exportctl_licensing::Application::build(exportctl_licensing::Config {
         listen: args.licensing_listen,
         classifier_url: format!("http://{}", classifier.local_addr()),
+        in_process_classifier: in_process,
         ledger: args.ledger,
         policy: args.policy,
         ..Default::default()

@@ -12,4 +12,5 @@
 pub mod classify;
 pub mod dates;
 pub mod decide;
+pub mod digest;
 pub mod pack;

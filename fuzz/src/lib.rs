@@ -4,18 +4,21 @@
 //! be bugs if they failed (an error that names no field, a decision whose
 //! outcome is not the most severe of its lines', ...).
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
+use std::time::{Duration, Instant};
 
 use exportctl_classifier::engine::{Source as RuleSource, VOCABULARY_FILE};
 use exportctl_classifier::pack::RulePack;
 use exportctl_classifier::vocabulary::{Facts, Value, Vocabulary};
-use exportctl_classifier::{RuleSet, convert as cconvert};
+use exportctl_classifier::{Classifier, RuleSet, SharedRules, convert as cconvert};
+use exportctl_core::dates;
+use exportctl_licensing::classification::{Classification, InProcessClassifier};
 use exportctl_licensing::engine::{self, EngineConfig, LineFacts, MatchedEntry, Shipment};
 use exportctl_licensing::policy::{COMMON_FILE, Outcome, RegimePolicy, Source as PolicySource};
 use exportctl_licensing::{PolicySet, convert as lconvert, parties};
 use exportctl_proto::classifier as cpb;
 use exportctl_proto::licensing as lpb;
-use exportctl_core::dates;
+use exportctl_runtime::trace::TraceParent;
 use prost::Message;
 use time::Date;
 
@@ -318,64 +321,21 @@ pub fn classify_request(data: &[u8]) {
     }
 }
 
-/// The line's classifications as the licensing service obtains them from the
-/// classifier (in-process here): its spec in the applicable regimes plus any
-/// pre-classified entries. `None` when the service would reject the line.
-fn classify_line(
-    line: &lpb::LineItem,
-    regimes: &[String],
-    on: Date,
-) -> Option<Vec<cpb::RegimeClassification>> {
-    let rules = &*RULES;
-    let mut out = Vec::new();
-    if let Some(spec) = &line.spec {
-        let req = cpb::ClassifyRequest {
-            spec: Some(spec.clone()),
-            as_of: dates::format(on),
-            regimes: regimes.to_vec(),
-        };
-        let q = cconvert::classify_query(&req, rules).ok()?;
-        let results = rules.classify(&q.facts, q.as_of, q.regimes.as_deref());
-        out = cconvert::classify_response(&q, rules, &results).regimes;
-    }
-    for e in &line.entries {
-        if !regimes.contains(&e.regime) {
-            return None;
-        }
-        let pack = rules.pack(&e.regime)?;
-        let slot = match out.iter().position(|c| c.regime == e.regime) {
-            Some(p) => p,
-            None => {
-                out.push(cpb::RegimeClassification {
-                    regime: e.regime.clone(),
-                    ..Default::default()
-                });
-                out.len() - 1
-            }
-        };
-        match pack.entry(&e.entry_id) {
-            Some(entry) => {
-                let rendered = cconvert::control_entry(&e.regime, entry);
-                let v = lconvert::version_in_force(&rendered, on)?;
-                let c = &mut out[slot];
-                if !c.matches.iter().any(|m| m.entry_id == rendered.entry_id) {
-                    c.matches.push(lconvert::pre_classified_match(&rendered, v));
-                }
-                c.status = cpb::ClassificationStatus::Listed as i32;
-                c.not_listed_label.clear();
-            }
-            None if e.entry_id == pack.not_listed_label => {
-                let c = &mut out[slot];
-                if c.matches.is_empty() && c.undetermined.is_empty() {
-                    c.status = cpb::ClassificationStatus::NotListed as i32;
-                    c.not_listed_label = pack.not_listed_label.clone();
-                }
-            }
-            None => return None,
-        }
-    }
-    Some(out)
-}
+/// The licensing service's classification port on the bundled rule set, in
+/// this process: the same path a Decide takes, without a socket.
+static CLASSIFICATION: LazyLock<Classification> = LazyLock::new(|| {
+    let rules = RuleSet::bundled().expect("bundled rule packs load");
+    let service = Classifier::new(SharedRules::new(rules), false);
+    Classification::new(Arc::new(InProcessClassifier::new(service)))
+});
+
+/// Runs the port's futures (in-process, they never wait on I/O).
+static RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .expect("a current-thread runtime")
+});
 
 /// `decide_request`: arbitrary bytes as a DecideRequest, through the licensing
 /// service's validation, in-process classification of its lines, the pure
@@ -395,18 +355,26 @@ pub fn decide_request(data: &[u8]) {
             return;
         }
     };
-    let mut classifications = Vec::with_capacity(req.lines.len());
-    for line in &req.lines {
-        let regimes: Vec<String> = policies
-            .applicable_regimes(&q.export_country, &line.origin_country)
-            .into_iter()
-            .map(String::from)
-            .collect();
-        let Some(c) = classify_line(line, &regimes, q.as_of) else {
-            return;
-        };
-        classifications.push(c);
-    }
+    let regimes: Vec<Vec<String>> = req
+        .lines
+        .iter()
+        .map(|line| {
+            policies
+                .applicable_regimes(&q.export_country, &line.origin_country)
+                .into_iter()
+                .map(String::from)
+                .collect()
+        })
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let trace = TraceParent::parse("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
+        .expect("a valid traceparent");
+    let classified = RUNTIME
+        .block_on(CLASSIFICATION.classify_lines(&req.lines, &regimes, q.as_of, deadline, &trace));
+    // A line the service would reject (bad spec or entry) is an error value.
+    let Ok((classifications, _)) = classified else {
+        return;
+    };
     let shipment = lconvert::shipment(&q, &req, &classifications);
     let body = engine::decide(policies, &shipment, &EngineConfig::default());
     check_body(&body);

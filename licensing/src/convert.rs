@@ -10,6 +10,7 @@ use exportctl_runtime::FieldViolation;
 use time::Date;
 
 use crate::engine::{self, DecisionBody, EndUseFacts, PartyFacts};
+use crate::ledger::ListFilter;
 use crate::parties;
 use crate::policy::{Outcome, PolicySet, ReviewPolicy, is_country_code};
 
@@ -479,5 +480,161 @@ pub fn decision(
         record_hash: String::new(),
         export_country: q.export_country.clone(),
         destination_country: q.destination.clone(),
+    }
+}
+
+/// The decision id of a request id: the first 16 bytes of
+/// SHA-256(`decision:` + request id), in hex (`decisions/{id}`).
+pub fn decision_id(request_id: &str) -> String {
+    exportctl_core::digest::Digest::of(format!("decision:{request_id}").as_bytes()).short_hex(16)
+}
+
+pub const DEFAULT_PAGE_SIZE: usize = 50;
+pub const MAX_PAGE_SIZE: usize = 500;
+
+/// The decision id a `decisions/{id}` name holds.
+pub fn decision_id_of_name(name: &str) -> Result<String, Vec<FieldViolation>> {
+    name.strip_prefix("decisions/")
+        .filter(|id| !id.is_empty() && id.len() <= 64)
+        .map(String::from)
+        .ok_or_else(|| vec![FieldViolation::new("name", "must look like decisions/{id}")])
+}
+
+fn page_size(n: i32) -> Result<usize, FieldViolation> {
+    match n {
+        n if n < 0 => Err(FieldViolation::new("page_size", "must not be negative")),
+        0 => Ok(DEFAULT_PAGE_SIZE),
+        n => Ok((n as usize).min(MAX_PAGE_SIZE)),
+    }
+}
+
+/// A ListDecisions request as a ledger query (asking one more than the page
+/// to learn whether there is a next page), and the page size.
+pub fn list_filter(
+    req: &pb::ListDecisionsRequest,
+) -> Result<(ListFilter, usize), Vec<FieldViolation>> {
+    let mut bad = Vec::new();
+    let outcome = match req.outcome {
+        0 => None,
+        o if outcome_from_pb(o).is_some() => Some(o),
+        o => {
+            bad.push(FieldViolation::new(
+                "outcome",
+                format!("unknown outcome {o}"),
+            ));
+            None
+        }
+    };
+    let mut date = |field: &str, v: &str| -> Option<String> {
+        if v.is_empty() {
+            return None;
+        }
+        match dates::parse(v) {
+            Ok(d) => Some(dates::format(d)),
+            Err(m) => {
+                bad.push(FieldViolation::new(field, m));
+                None
+            }
+        }
+    };
+    let as_of_from = date("as_of_from", &req.as_of_from);
+    let as_of_until = date("as_of_until", &req.as_of_until);
+    let before_seq = if req.page_token.is_empty() {
+        None
+    } else {
+        let seq = req
+            .page_token
+            .strip_prefix('s')
+            .and_then(|s| s.parse::<i64>().ok());
+        if seq.is_none() {
+            bad.push(FieldViolation::new(
+                "page_token",
+                "not a token from a previous response",
+            ));
+        }
+        seq
+    };
+    let limit = page_size(req.page_size).unwrap_or_else(|v| {
+        bad.push(v);
+        0
+    });
+    if !bad.is_empty() {
+        return Err(bad);
+    }
+    let filter = ListFilter {
+        outcome,
+        as_of_from,
+        as_of_until,
+        before_seq,
+        limit: limit + 1,
+    };
+    Ok((filter, limit))
+}
+
+/// The country and date a GetDestinationStatus request asks about.
+pub fn destination_query(
+    req: &pb::GetDestinationStatusRequest,
+) -> Result<(String, Date), Vec<FieldViolation>> {
+    let mut bad = Vec::new();
+    if !is_country_code(&req.country) {
+        bad.push(FieldViolation::new(
+            "country",
+            "required: an ISO 3166-1 alpha-2 code such as CN",
+        ));
+    }
+    let on = dates::parse_or_today(&req.as_of)
+        .map_err(|m| bad.push(FieldViolation::new("as_of", m)))
+        .ok();
+    match on.filter(|_| bad.is_empty()) {
+        Some(on) => Ok((req.country.clone(), on)),
+        None => Err(bad),
+    }
+}
+
+/// A destination's group memberships and destination-wide measures in every
+/// regime on a date.
+pub fn destination_status(
+    policies: &PolicySet,
+    country: String,
+    on: Date,
+) -> pb::GetDestinationStatusResponse {
+    let mut memberships = Vec::new();
+    let mut measures = Vec::new();
+    for p in policies.regimes.values() {
+        for (g, v) in &p.groups {
+            if v.contains(on) && g.countries.contains(&country) {
+                memberships.push(pb::GroupMembership {
+                    regime: p.regime.clone(),
+                    group: g.group.clone(),
+                    effective_from: dates::format(v.from),
+                    effective_until: v.until.map(dates::format).unwrap_or_default(),
+                    citation: g.citations.join("; "),
+                    confidence: if g.confidence.is_low() {
+                        cpb::Confidence::Low
+                    } else {
+                        cpb::Confidence::High
+                    } as i32,
+                });
+            }
+        }
+        for (r, v) in &p.rules {
+            let names_country = r.destinations.countries.contains(&country);
+            if v.contains(on) && names_country && !p.is_home(&country) {
+                measures.push(format!(
+                    "{} {}: {} ({})",
+                    p.regime,
+                    r.id,
+                    r.cited.explanation,
+                    r.cited.citations.join("; ")
+                ));
+            }
+        }
+    }
+    pb::GetDestinationStatusResponse {
+        country,
+        as_of: dates::format(on),
+        memberships,
+        measures,
+        rules_digest: policies.digest.clone(),
     }
 }

@@ -54,11 +54,16 @@ impl From<Error> for Status {
                 "POLICY_PACK_INVALID",
                 err.to_string(),
             ),
-            Error::Ledger(m) => with_reason(
-                Code::Unavailable,
-                "LEDGER_UNAVAILABLE",
-                format!("ledger write failed, nothing decided: {m}"),
-            ),
+            Error::Ledger(detail) => {
+                // The database's own words may name files, hosts or SQL: they
+                // go to the log, and the caller gets a stable message.
+                tracing::error!(%detail, "ledger failed");
+                with_reason(
+                    Code::Unavailable,
+                    "LEDGER_UNAVAILABLE",
+                    "the decision ledger is unavailable; nothing was recorded or changed (details in the service log)",
+                )
+            }
             Error::Overloaded(m) => with_reason(
                 Code::ResourceExhausted,
                 "OVERLOADED",

@@ -2,10 +2,10 @@
 //! reproducible decision per line and per regime.
 //!
 //! The domain (policy packs, party screening, the decision engine) lives in
-//! `exportctl-core` and is re-exported here; `convert`, `classifier_client`
+//! `exportctl-core` and is re-exported here; `convert`, `classification`
 //! and `service` are the gRPC layer, `ledger` the durable record.
 
-pub mod classifier_client;
+pub mod classification;
 pub mod convert;
 pub mod error;
 pub mod ledger;
@@ -31,7 +31,7 @@ pub use error::{Error, PolicyError};
 pub use policy::PolicySet;
 pub use service::{Licensing, SharedPolicies};
 
-use crate::classifier_client::ClassifierClient;
+use crate::classification::{Classification, ClassifierClient, InProcessClassifier};
 use crate::engine::EngineConfig;
 use crate::ledger::{LedgerStore, PostgresLedger, SqliteLedger};
 
@@ -40,6 +40,9 @@ use crate::ledger::{LedgerStore, PostgresLedger, SqliteLedger};
 pub struct Config {
     pub listen: SocketAddr,
     pub classifier_url: String,
+    /// Classify in this process with this classifier service instead of
+    /// calling `classifier_url` (the classifier's keys and TLS do not apply).
+    pub in_process_classifier: Option<exportctl_classifier::Classifier>,
     /// `sqlite://PATH` (PATH relative to the working directory, or absolute).
     pub ledger: String,
     /// A policy directory; `None` = the packs compiled into the binary.
@@ -68,6 +71,7 @@ impl Default for Config {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 50052)),
             classifier_url: "http://127.0.0.1:50051".into(),
+            in_process_classifier: None,
             ledger: "sqlite://./exportctl-ledger.db".into(),
             policy: None,
             engine: EngineConfig::default(),
@@ -130,12 +134,19 @@ impl Application {
         // Opening may block (file system, network): keep it off the executor.
         let url = config.ledger.clone();
         let ledger = tokio::task::spawn_blocking(move || open_ledger(&url)).await??;
-        let classifier = ClassifierClient::new(
-            &config.classifier_url,
-            config.classifier_api_key.as_deref(),
-            config.classifier_tls.as_ref(),
-        )
-        .map_err(anyhow::Error::msg)?;
+        let classifier = match &config.in_process_classifier {
+            Some(service) => {
+                Classification::new(Arc::new(InProcessClassifier::new(service.clone())))
+            }
+            None => Classification::new(Arc::new(
+                ClassifierClient::new(
+                    &config.classifier_url,
+                    config.classifier_api_key.as_deref(),
+                    config.classifier_tls.as_ref(),
+                )
+                .map_err(anyhow::Error::msg)?,
+            )),
+        };
         let registry = Arc::new(Registry::default());
         let service = Licensing::new(
             policies.clone(),

@@ -4,28 +4,20 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use exportctl_core::dates;
-use exportctl_proto::classifier as cpb;
 use exportctl_proto::licensing as pb;
 use exportctl_proto::licensing::licensing_service_server::LicensingService;
-use exportctl_runtime::FieldViolation;
 use exportctl_runtime::metrics::Registry;
 use exportctl_runtime::server::grpc_timeout;
 use exportctl_runtime::trace::TraceParent;
 use prost::Message;
 use tonic::{Request, Response, Status};
 
-use crate::classifier_client::ClassifierClient;
-use crate::convert::{self, DecideQuery};
+use crate::classification::Classification;
+use crate::convert;
 use crate::engine::{self, EngineConfig};
 use crate::error::Error;
-use crate::ledger::{
-    Appended, LedgerStore, ListFilter, NewRecord, Record, SubmitError, sha256_hex,
-};
+use crate::ledger::{Appended, LedgerStore, NewRecord, Record, SubmitError, sha256_hex};
 use crate::policy::PolicySet;
-
-pub const DEFAULT_PAGE_SIZE: usize = 50;
-pub const MAX_PAGE_SIZE: usize = 500;
 
 /// The policy set in force; replaced whole on reload.
 pub type SharedPolicies = exportctl_runtime::shared::Shared<PolicySet>;
@@ -33,7 +25,7 @@ pub type SharedPolicies = exportctl_runtime::shared::Shared<PolicySet>;
 #[derive(Clone)]
 pub struct Licensing {
     policies: SharedPolicies,
-    classifier: ClassifierClient,
+    classifier: Classification,
     ledger: Arc<dyn LedgerStore>,
     engine: EngineConfig,
     /// Upper bound of one classifier call when the caller sets no shorter deadline.
@@ -44,7 +36,7 @@ pub struct Licensing {
 impl Licensing {
     pub fn new(
         policies: SharedPolicies,
-        classifier: ClassifierClient,
+        classifier: Classification,
         ledger: Arc<dyn LedgerStore>,
         engine: EngineConfig,
         classifier_timeout: Duration,
@@ -69,82 +61,6 @@ impl Licensing {
             .await
             .map_err(|e| Error::Ledger(e.to_string()))?
             .map_err(|e| Error::Ledger(e.0))
-    }
-
-    /// Classifies every line in its applicable regimes, concurrently.
-    async fn classify_lines(
-        &self,
-        req: &pb::DecideRequest,
-        q: &DecideQuery,
-        policies: &PolicySet,
-        deadline: Instant,
-        trace: &TraceParent,
-    ) -> Result<(Vec<Vec<cpb::RegimeClassification>>, String), Error> {
-        let on = q.as_of;
-        let mut work: Vec<(usize, Vec<String>)> = Vec::with_capacity(req.lines.len());
-        for (i, line) in req.lines.iter().enumerate() {
-            let regimes: Vec<String> = policies
-                .applicable_regimes(&q.export_country, &line.origin_country)
-                .into_iter()
-                .map(String::from)
-                .collect();
-            if !regimes.is_empty() {
-                work.push((i, regimes));
-            }
-        }
-        let client = self.classifier.with_trace(trace);
-        let mut outs = Vec::with_capacity(work.len());
-        if let [(i, regimes)] = work.as_slice() {
-            // A single line (most order lines) is classified without a task of its own.
-            let out = classify_line(&client, *i, &req.lines[*i], regimes, on, deadline).await;
-            outs.push((*i, out));
-        } else {
-            let mut tasks = tokio::task::JoinSet::new();
-            for (i, regimes) in work {
-                let client = client.clone();
-                let line = req.lines[i].clone();
-                tasks.spawn(async move {
-                    let out = classify_line(&client, i, &line, &regimes, on, deadline).await;
-                    (i, out)
-                });
-            }
-            while let Some(joined) = tasks.join_next().await {
-                outs.push(joined.map_err(|e| Error::ClassifierUnavailable(e.to_string()))?);
-            }
-        }
-        let mut results: Vec<Vec<cpb::RegimeClassification>> = vec![Vec::new(); req.lines.len()];
-        let mut digests: Vec<String> = Vec::new();
-        let mut violations: Vec<FieldViolation> = Vec::new();
-        let mut failure: Option<Error> = None;
-        for (i, out) in outs {
-            match out {
-                Ok((regimes, digest)) => {
-                    results[i] = regimes;
-                    if let Some(d) = digest
-                        && !digests.contains(&d)
-                    {
-                        digests.push(d);
-                    }
-                }
-                Err(Error::InvalidArgument(v)) => violations.extend(v),
-                Err(e) => {
-                    failure.get_or_insert(e);
-                }
-            }
-        }
-        if let Some(e) = failure {
-            return Err(e);
-        }
-        if !violations.is_empty() {
-            violations.sort_by(|a, b| a.field.cmp(&b.field));
-            return Err(Error::InvalidArgument(violations));
-        }
-        if digests.len() > 1 {
-            return Err(Error::ClassifierUnavailable(
-                "the classifier's rules changed during the request; retry".into(),
-            ));
-        }
-        Ok((results, digests.pop().unwrap_or_default()))
     }
 
     /// `exportctl_decisions_total{outcome, regime}`: once per decision with
@@ -211,20 +127,29 @@ impl Licensing {
         let request_hash = sha256_hex(&request_bytes);
 
         // A retry is answered from the ledger without classifying again.
-        let earlier = if self.ledger.reads_are_local() {
-            self.ledger
-                .by_request_id(&q.request_id)
-                .map_err(|e| Error::Ledger(e.0))?
-        } else {
-            let rid = q.request_id.clone();
-            self.blocking(move |l| l.by_request_id(&rid)).await?
-        };
+        let earlier = self
+            .ledger
+            .lookup_request_id(q.request_id.clone())
+            .await
+            .map_err(|e| Error::Ledger(e.0))?;
         if let Some(r) = earlier {
             return Self::existing(&r, &request_hash);
         }
 
+        let regimes: Vec<Vec<String>> = req
+            .lines
+            .iter()
+            .map(|line| {
+                policies
+                    .applicable_regimes(&q.export_country, &line.origin_country)
+                    .into_iter()
+                    .map(String::from)
+                    .collect()
+            })
+            .collect();
         let (classifications, classifier_digest) = self
-            .classify_lines(&req, &q, &policies, deadline, &trace)
+            .classifier
+            .classify_lines(&req.lines, &regimes, q.as_of, deadline, &trace)
             .await?;
         let shipment = convert::shipment(&q, &req, &classifications);
         let body = engine::decide(&policies, &shipment, &self.engine);
@@ -239,8 +164,7 @@ impl Licensing {
             &classifier_digest,
             &created_at,
         );
-        let decision_id =
-            sha256_hex(format!("decision:{}", q.request_id).as_bytes())[7..39].to_string();
+        let decision_id = convert::decision_id(&q.request_id);
         decision.name = format!("decisions/{decision_id}");
         let record = NewRecord {
             decision_id,
@@ -277,122 +201,6 @@ impl Licensing {
     }
 }
 
-/// Classifies one line: its spec (if any) in the applicable regimes, plus any
-/// pre-classified entries checked against the classifier's packs.
-async fn classify_line(
-    client: &ClassifierClient,
-    i: usize,
-    line: &pb::LineItem,
-    regimes: &[String],
-    on: time::Date,
-    deadline: Instant,
-) -> Result<(Vec<cpb::RegimeClassification>, Option<String>), Error> {
-    let as_of = dates::format(on);
-    let remaining = || deadline.saturating_duration_since(Instant::now());
-    let mut out: Vec<cpb::RegimeClassification> = Vec::new();
-    let mut digest = None;
-    if let Some(spec) = &line.spec {
-        let req = cpb::ClassifyRequest {
-            spec: Some(spec.clone()),
-            as_of: as_of.to_string(),
-            regimes: regimes.to_vec(),
-        };
-        let resp = client
-            .classify(req, remaining(), &format!("lines[{i}].spec"))
-            .await?;
-        digest = Some(resp.rules_digest);
-        out = resp.regimes;
-    }
-    let mut bad = Vec::new();
-    let mut labels: Option<cpb::DescribeRulesResponse> = None;
-    for (j, e) in line.entries.iter().enumerate() {
-        let field = format!("lines[{i}].entries[{j}]");
-        if !regimes.contains(&e.regime) {
-            bad.push(FieldViolation::new(
-                format!("{field}.regime"),
-                format!(
-                    "`{}` does not apply to this line (applicable: {})",
-                    e.regime,
-                    regimes.join(", ")
-                ),
-            ));
-            continue;
-        }
-        let slot = match out.iter().position(|c| c.regime == e.regime) {
-            Some(p) => p,
-            None => {
-                out.push(cpb::RegimeClassification {
-                    regime: e.regime.clone(),
-                    ..Default::default()
-                });
-                out.len() - 1
-            }
-        };
-        match client
-            .get_entry(&e.regime, &e.entry_id, remaining())
-            .await?
-        {
-            Some(entry) => {
-                let Some(v) = convert::version_in_force(&entry, on) else {
-                    bad.push(FieldViolation::new(
-                        format!("{field}.entry_id"),
-                        format!("{} is not in force on {as_of}", e.entry_id),
-                    ));
-                    continue;
-                };
-                let c = &mut out[slot];
-                if !c.matches.iter().any(|m| m.entry_id == entry.entry_id) {
-                    c.matches.push(convert::pre_classified_match(&entry, v));
-                }
-                c.status = cpb::ClassificationStatus::Listed as i32;
-                c.not_listed_label.clear();
-            }
-            None => {
-                // The regime's not-listed label (EAR99) is a classification too.
-                if labels.is_none() {
-                    labels = Some(client.describe_rules(remaining()).await?);
-                }
-                let label = labels
-                    .as_ref()
-                    .and_then(|d| d.packs.iter().find(|p| p.regime == e.regime))
-                    .map(|p| p.not_listed_label.clone())
-                    .unwrap_or_default();
-                if !label.is_empty() && label == e.entry_id {
-                    let c = &mut out[slot];
-                    if c.matches.is_empty() && c.undetermined.is_empty() {
-                        c.status = cpb::ClassificationStatus::NotListed as i32;
-                        c.not_listed_label = label;
-                    }
-                } else {
-                    bad.push(FieldViolation::new(
-                        format!("{field}.entry_id"),
-                        format!(
-                            "`{}` is not an entry of {}",
-                            e.entry_id.chars().take(64).collect::<String>(),
-                            e.regime
-                        ),
-                    ));
-                }
-            }
-        }
-    }
-    if !bad.is_empty() {
-        return Err(Error::InvalidArgument(bad));
-    }
-    Ok((out, digest))
-}
-
-fn page_size(n: i32) -> Result<usize, Error> {
-    match n {
-        n if n < 0 => Err(Error::InvalidArgument(vec![FieldViolation::new(
-            "page_size",
-            "must not be negative",
-        )])),
-        0 => Ok(DEFAULT_PAGE_SIZE),
-        n => Ok((n as usize).min(MAX_PAGE_SIZE)),
-    }
-}
-
 #[tonic::async_trait]
 impl LicensingService for Licensing {
     async fn decide(
@@ -413,17 +221,7 @@ impl LicensingService for Licensing {
         request: Request<pb::GetDecisionRequest>,
     ) -> Result<Response<pb::GetDecisionResponse>, Status> {
         let name = request.into_inner().name;
-        let Some(id) = name
-            .strip_prefix("decisions/")
-            .filter(|id| !id.is_empty() && id.len() <= 64)
-        else {
-            return Err(Error::InvalidArgument(vec![FieldViolation::new(
-                "name",
-                "must look like decisions/{id}",
-            )])
-            .into());
-        };
-        let id = id.to_string();
+        let id = convert::decision_id_of_name(&name).map_err(Error::InvalidArgument)?;
         let record = self.blocking(move |l| l.by_decision_id(&id)).await?;
         let record = record.ok_or_else(|| {
             Error::NotFound(format!(
@@ -440,69 +238,8 @@ impl LicensingService for Licensing {
         &self,
         request: Request<pb::ListDecisionsRequest>,
     ) -> Result<Response<pb::ListDecisionsResponse>, Status> {
-        let req = request.into_inner();
-        let mut bad = Vec::new();
-        let outcome = match req.outcome {
-            0 => None,
-            o if convert::outcome_from_pb(o).is_some() => Some(o),
-            o => {
-                bad.push(FieldViolation::new(
-                    "outcome",
-                    format!("unknown outcome {o}"),
-                ));
-                None
-            }
-        };
-        let mut date = |field: &str, v: &str| -> Option<String> {
-            if v.is_empty() {
-                return None;
-            }
-            match dates::parse(v) {
-                Ok(d) => Some(dates::format(d)),
-                Err(m) => {
-                    bad.push(FieldViolation::new(field, m));
-                    None
-                }
-            }
-        };
-        let as_of_from = date("as_of_from", &req.as_of_from);
-        let as_of_until = date("as_of_until", &req.as_of_until);
-        let before_seq = if req.page_token.is_empty() {
-            None
-        } else {
-            match req
-                .page_token
-                .strip_prefix('s')
-                .and_then(|s| s.parse::<i64>().ok())
-            {
-                Some(s) => Some(s),
-                None => {
-                    bad.push(FieldViolation::new(
-                        "page_token",
-                        "not a token from a previous response",
-                    ));
-                    None
-                }
-            }
-        };
-        let limit = match page_size(req.page_size) {
-            Ok(l) => l,
-            Err(Error::InvalidArgument(v)) => {
-                bad.extend(v);
-                0
-            }
-            Err(e) => return Err(e.into()),
-        };
-        if !bad.is_empty() {
-            return Err(Error::InvalidArgument(bad).into());
-        }
-        let filter = ListFilter {
-            outcome,
-            as_of_from,
-            as_of_until,
-            before_seq,
-            limit: limit + 1,
-        };
+        let (filter, limit) =
+            convert::list_filter(&request.into_inner()).map_err(Error::InvalidArgument)?;
         let mut records = self.blocking(move |l| l.list(&filter)).await?;
         let next_page_token = if records.len() > limit {
             records.truncate(limit);
@@ -527,60 +264,12 @@ impl LicensingService for Licensing {
         &self,
         request: Request<pb::GetDestinationStatusRequest>,
     ) -> Result<Response<pb::GetDestinationStatusResponse>, Status> {
-        let req = request.into_inner();
-        let mut bad = Vec::new();
-        if !crate::policy::is_country_code(&req.country) {
-            bad.push(FieldViolation::new(
-                "country",
-                "required: an ISO 3166-1 alpha-2 code such as CN",
-            ));
-        }
-        let on = dates::parse_or_today(&req.as_of)
-            .map_err(|m| bad.push(FieldViolation::new("as_of", m)))
-            .ok();
-        let Some(on) = on.filter(|_| bad.is_empty()) else {
-            return Err(Error::InvalidArgument(bad).into());
-        };
+        let (country, on) =
+            convert::destination_query(&request.into_inner()).map_err(Error::InvalidArgument)?;
         let policies = self.policies.current();
-        let mut memberships = Vec::new();
-        let mut measures = Vec::new();
-        for p in policies.regimes.values() {
-            for (g, v) in &p.groups {
-                if v.contains(on) && g.countries.contains(&req.country) {
-                    memberships.push(pb::GroupMembership {
-                        regime: p.regime.clone(),
-                        group: g.group.clone(),
-                        effective_from: dates::format(v.from),
-                        effective_until: v.until.map(dates::format).unwrap_or_default(),
-                        citation: g.citations.join("; "),
-                        confidence: if g.confidence == crate::policy::Confidence::Low {
-                            cpb::Confidence::Low
-                        } else {
-                            cpb::Confidence::High
-                        } as i32,
-                    });
-                }
-            }
-            for (r, v) in &p.rules {
-                let names_country = r.destinations.countries.contains(&req.country);
-                if v.contains(on) && names_country && !p.is_home(&req.country) {
-                    measures.push(format!(
-                        "{} {}: {} ({})",
-                        p.regime,
-                        r.id,
-                        r.cited.explanation,
-                        r.cited.citations.join("; ")
-                    ));
-                }
-            }
-        }
-        Ok(Response::new(pb::GetDestinationStatusResponse {
-            country: req.country,
-            as_of: dates::format(on),
-            memberships,
-            measures,
-            rules_digest: policies.digest.clone(),
-        }))
+        Ok(Response::new(convert::destination_status(
+            &policies, country, on,
+        )))
     }
 
     async fn verify_ledger(

@@ -477,8 +477,7 @@ fn record(req: &pb::DecideRequest, created_at: &str) -> NewRecord {
         RULES.digest(),
         created_at,
     );
-    let decision_id =
-        sha256_hex(format!("decision:{}", q.request_id).as_bytes())[7..39].to_string();
+    let decision_id = exportctl_licensing::convert::decision_id(&q.request_id);
     d.name = format!("decisions/{decision_id}");
     NewRecord {
         decision_id,

@@ -4,12 +4,13 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use sha2::{Digest, Sha256};
+use sha2::{Digest as _, Sha256};
 use time::Date;
 
 use super::criteria::{Explanation, Truth};
 use super::pack::{ControlEntry, EntryVersion, RulePack, digest_bytes};
 use super::vocabulary::{AttrId, Facts, Value, Vocabulary};
+use crate::digest::Digest;
 use crate::pack::PackError as LoadError;
 pub use crate::pack::Source;
 
@@ -30,6 +31,7 @@ pub struct RuleSet {
     vocab: Vocabulary,
     packs: Vec<IndexedPack>,
     digest: String,
+    content_digest: Digest,
     vocabulary_digest: String,
     kind_attr: AttrId,
 }
@@ -111,11 +113,13 @@ impl RuleSet {
         for p in by_regime.values() {
             h.update(format!("{} {}\n", p.pack.regime, p.pack.digest));
         }
-        let digest = format!("sha256:{}", hex::encode(h.finalize()));
+        let content_digest = Digest::finish(h);
+        let digest = content_digest.to_string();
         Ok(Self {
             vocab,
             packs: by_regime.into_values().collect(),
             digest,
+            content_digest,
             vocabulary_digest,
             kind_attr,
         })
@@ -142,6 +146,11 @@ impl RuleSet {
 
     pub fn digest(&self) -> &str {
         &self.digest
+    }
+
+    /// The digest as a value (for ids and tokens cut from it).
+    pub fn content_digest(&self) -> &Digest {
+        &self.content_digest
     }
 
     /// The first date every loaded pack speaks for.

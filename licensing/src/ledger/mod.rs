@@ -88,14 +88,11 @@ pub trait LedgerStore: Send + Sync {
     /// returned [`PendingAppend`] resolves once the transaction holding it is
     /// durable. A full queue is refused at once ([`SubmitError::Full`]).
     fn submit(&self, record: NewRecord) -> Result<PendingAppend, SubmitError>;
-    /// Whether `by_request_id` is a short local read (SQLite: an indexed
-    /// lookup on a connection of its own, never queued behind a chain walk)
-    /// that may run on an async worker thread, rather than a network round
-    /// trip (PostgreSQL).
-    fn reads_are_local(&self) -> bool {
-        false
-    }
     fn by_request_id(&self, request_id: &str) -> Result<Option<Record>, LedgerError>;
+    /// `by_request_id` on the store's own thread, answered on a future: the
+    /// lookup every Decide makes first, without blocking an async worker or
+    /// queueing behind a long list or chain walk.
+    fn lookup_request_id(&self, request_id: String) -> Lookup;
     fn by_decision_id(&self, decision_id: &str) -> Result<Option<Record>, LedgerError>;
     fn list(&self, filter: &ListFilter) -> Result<Vec<Record>, LedgerError>;
     fn verify(&self) -> Result<Verification, LedgerError>;
@@ -339,6 +336,10 @@ fn write_loop(mut writer: impl BatchWriter, jobs: Receiver<Job>) {
 
 type Task<T> = Box<dyn FnOnce(&mut T) + Send>;
 
+/// An answer from a store's own thread.
+pub type Lookup =
+    std::pin::Pin<Box<dyn Future<Output = Result<Option<Record>, LedgerError>> + Send>>;
+
 /// A value owned by its own thread; calls run there, one at a time, and it is
 /// dropped there.
 pub(crate) struct Owned<T> {
@@ -356,6 +357,34 @@ impl<T: Send + 'static> Owned<T> {
                 }
             })?;
         Ok(Self { tasks })
+    }
+
+    /// Runs `f` on the owning thread and answers on a future; a full queue
+    /// is refused at once rather than waited on.
+    pub(crate) fn ask<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut T) -> Result<R, LedgerError> + Send + 'static,
+    ) -> impl Future<Output = Result<R, LedgerError>> + Send + 'static {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let sent = self
+            .tasks
+            .try_send(Box::new(move |v| {
+                let _ = reply.send(f(v));
+            }))
+            .map_err(|e| match e {
+                std::sync::mpsc::TrySendError::Full(_) => {
+                    LedgerError("the ledger reader is busy".into())
+                }
+                std::sync::mpsc::TrySendError::Disconnected(_) => {
+                    LedgerError("the ledger reader has stopped".into())
+                }
+            });
+        async move {
+            sent?;
+            answer
+                .await
+                .map_err(|_| LedgerError("the ledger reader has stopped".into()))?
+        }
     }
 
     pub(crate) fn call<R: Send + 'static>(

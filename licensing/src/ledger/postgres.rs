@@ -5,6 +5,7 @@
 
 use postgres::{Client, NoTls, Row};
 
+use super::Lookup;
 use super::{
     Appended, BatchWriter, ChainWalk, GroupCommitter, LedgerError, LedgerStore, ListFilter,
     NewRecord, Owned, PendingAppend, Record, SubmitError, Verification, chain_batch,
@@ -163,6 +164,10 @@ impl LedgerStore for PostgresLedger {
     fn by_request_id(&self, request_id: &str) -> Result<Option<Record>, LedgerError> {
         let id = request_id.to_string();
         self.reader.call(move |c| one(c, "request_id", &id))?
+    }
+
+    fn lookup_request_id(&self, request_id: String) -> Lookup {
+        Box::pin(self.reader.ask(move |c| one(c, "request_id", &request_id)))
     }
 
     fn by_decision_id(&self, decision_id: &str) -> Result<Option<Record>, LedgerError> {

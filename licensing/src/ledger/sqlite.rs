@@ -7,8 +7,8 @@ use std::sync::Mutex;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{
-    Appended, BatchWriter, GroupCommitter, LedgerError, LedgerStore, ListFilter, NewRecord,
-    PendingAppend, Record, SubmitError, Verification, chain_batch, verify_chain,
+    Appended, BatchWriter, GroupCommitter, LedgerError, LedgerStore, ListFilter, Lookup, NewRecord,
+    Owned, PendingAppend, Record, SubmitError, Verification, chain_batch, verify_chain,
 };
 
 impl From<rusqlite::Error> for LedgerError {
@@ -49,9 +49,9 @@ pub struct SqliteLedger {
     writer: GroupCommitter,
     /// Lists, decision lookups and chain walks (which may take long).
     reader: Mutex<Connection>,
-    /// Request-id point lookups only, which run on async workers
-    /// ([`LedgerStore::reads_are_local`]): never held behind a chain walk.
-    lookups: Mutex<Connection>,
+    /// Request-id point lookups only, on a thread of their own
+    /// ([`LedgerStore::lookup_request_id`]): never held behind a chain walk.
+    lookups: Owned<Connection>,
     /// Dropping it stops the checkpointer.
     _checkpointer: std::sync::mpsc::Sender<()>,
 }
@@ -228,7 +228,8 @@ impl SqliteLedger {
         Ok(Self {
             writer,
             reader: Mutex::new(reader),
-            lookups: Mutex::new(lookups),
+            lookups: Owned::spawn("ledger-sqlite-lookups", lookups)
+                .map_err(|e| LedgerError(e.to_string()))?,
             _checkpointer: checkpointer,
         })
     }
@@ -247,13 +248,13 @@ impl LedgerStore for SqliteLedger {
         self.writer.submit(record)
     }
 
-    fn reads_are_local(&self) -> bool {
-        true
+    fn by_request_id(&self, request_id: &str) -> Result<Option<Record>, LedgerError> {
+        let id = request_id.to_string();
+        self.lookups.call(move |c| one(c, "request_id", &id))?
     }
 
-    fn by_request_id(&self, request_id: &str) -> Result<Option<Record>, LedgerError> {
-        let conn = self.lookups.lock().unwrap_or_else(|e| e.into_inner());
-        one(&conn, "request_id", request_id)
+    fn lookup_request_id(&self, request_id: String) -> Lookup {
+        Box::pin(self.lookups.ask(move |c| one(c, "request_id", &request_id)))
     }
 
     fn by_decision_id(&self, decision_id: &str) -> Result<Option<Record>, LedgerError> {

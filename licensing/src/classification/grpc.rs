@@ -1,0 +1,104 @@
+//! The classification port's gRPC adapter: the licensing → classifier hop,
+//! with the caller's deadline, trace context and API key on every call.
+
+use std::time::Duration;
+
+use exportctl_proto::classifier as cpb;
+use exportctl_proto::classifier::classifier_service_client::ClassifierServiceClient;
+use tonic::Status;
+use tonic::transport::{Channel, Endpoint};
+
+use super::{Call, ClassifierPort};
+
+#[derive(Debug, Clone)]
+pub struct ClassifierClient {
+    inner: ClassifierServiceClient<Channel>,
+    /// `Bearer KEY` for a classifier that requires API keys.
+    authorization: Option<tonic::metadata::MetadataValue<tonic::metadata::Ascii>>,
+}
+
+impl ClassifierClient {
+    /// A lazily connecting client: the service starts even when the classifier is down,
+    /// and answers UNAVAILABLE until it is up.
+    pub fn new(
+        url: &str,
+        api_key: Option<&str>,
+        tls: Option<&exportctl_runtime::tls::ClientTls>,
+    ) -> Result<Self, String> {
+        let authorization = match api_key {
+            Some(k) => Some(
+                format!("Bearer {k}")
+                    .parse()
+                    .map_err(|_| "the classifier API key is not valid header text".to_string())?,
+            ),
+            None => None,
+        };
+        let endpoint = Endpoint::from_shared(url.to_string())
+            .map_err(|e| format!("bad classifier url `{url}`: {e}"))?
+            .connect_timeout(Duration::from_secs(2))
+            .http2_keep_alive_interval(Duration::from_secs(30))
+            .keep_alive_while_idle(true);
+        let endpoint = match tls {
+            Some(tls) => endpoint
+                .tls_config(tls.config().map_err(|e| e.to_string())?)
+                .map_err(|e| format!("classifier TLS: {e}"))?,
+            None => endpoint,
+        };
+        Ok(Self {
+            // The connector sets TCP no-delay itself (the endpoint's flag is for tonic's own).
+            inner: ClassifierServiceClient::new(
+                endpoint.connect_with_connector_lazy(
+                    exportctl_runtime::io::CoalescingConnector::default(),
+                ),
+            ),
+            authorization,
+        })
+    }
+
+    /// Sets the deadline, the trace context and the API key on an outgoing request.
+    fn prepare<T>(&self, request: &mut tonic::Request<T>, call: &Call<'_>) {
+        request.set_timeout(call.timeout);
+        if let Some(trace) = call.trace
+            && let Ok(value) = trace.header().parse()
+        {
+            request.metadata_mut().insert("traceparent", value);
+        }
+        if let Some(a) = &self.authorization {
+            request.metadata_mut().insert("authorization", a.clone());
+        }
+    }
+}
+
+#[tonic::async_trait]
+impl ClassifierPort for ClassifierClient {
+    async fn classify(
+        &self,
+        req: cpb::ClassifyRequest,
+        call: &Call<'_>,
+    ) -> Result<cpb::ClassifyResponse, Status> {
+        let mut request = tonic::Request::new(req);
+        self.prepare(&mut request, call);
+        Ok(self.inner.clone().classify(request).await?.into_inner())
+    }
+
+    async fn get_entry(
+        &self,
+        req: cpb::GetEntryRequest,
+        call: &Call<'_>,
+    ) -> Result<cpb::GetEntryResponse, Status> {
+        let mut request = tonic::Request::new(req);
+        self.prepare(&mut request, call);
+        Ok(self.inner.clone().get_entry(request).await?.into_inner())
+    }
+
+    async fn describe_rules(&self, call: &Call<'_>) -> Result<cpb::DescribeRulesResponse, Status> {
+        let mut request = tonic::Request::new(cpb::DescribeRulesRequest {});
+        self.prepare(&mut request, call);
+        Ok(self
+            .inner
+            .clone()
+            .describe_rules(request)
+            .await?
+            .into_inner())
+    }
+}
