@@ -222,13 +222,21 @@ struct ServeArgs {
     /// Log format: text or json.
     #[arg(long, env = "EXPORTCTL_LOG_FORMAT", default_value = "text")]
     log_format: LogFormat,
+    /// Turn off HTTP/2 write coalescing in both services (plain sockets, one write per flush): for A/B runs.
+    #[arg(long, env = "EXPORTCTL_NO_WRITE_COALESCING")]
+    no_write_coalescing: bool,
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let telemetry = telemetry::init(args.log_format, "exportctl");
+    let limits = exportctl_runtime::server::Limits {
+        write_coalescing: !args.no_write_coalescing,
+        ..Default::default()
+    };
     let classifier = exportctl_classifier::Application::build(exportctl_classifier::Config {
         listen: args.classifier_listen,
         rules: args.rules,
+        limits,
         ..Default::default()
     })
     .await?;
@@ -237,6 +245,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         classifier_url: format!("http://{}", classifier.local_addr()),
         ledger: args.ledger,
         policy: args.policy,
+        limits,
         ..Default::default()
     })
     .await?;

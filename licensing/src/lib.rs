@@ -136,6 +136,7 @@ impl Application {
             &config.classifier_url,
             config.classifier_api_key.as_deref(),
             config.classifier_tls.as_ref(),
+            config.limits.write_coalescing,
         )
         .map_err(anyhow::Error::msg)?;
         let registry = Arc::new(Registry::default());

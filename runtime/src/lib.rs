@@ -5,7 +5,6 @@
 pub mod auth;
 pub mod dates;
 pub mod errors;
-pub mod io;
 pub mod metrics;
 pub mod pack;
 pub mod reload;
@@ -15,5 +14,6 @@ pub mod shed;
 pub mod telemetry;
 pub mod tls;
 pub mod trace;
+pub mod transport;
 
 pub use errors::FieldViolation;
