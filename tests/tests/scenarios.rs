@@ -1,121 +1,15 @@
 //! The acceptance scenarios (tests/corpus/scenarios.yaml, copied from the
 //! regulatory notes) end to end: classifier and licensing on real sockets.
 
-use std::collections::BTreeMap;
-
-use exportctl_proto::classifier::{self as cpb, ItemKind};
 use exportctl_proto::licensing::{self as pb, Outcome, ReviewPolicy};
+use exportctl_tests::corpus::{self, Scenario};
 use exportctl_tests::{licensing_client, start_pair};
-use serde::Deserialize;
-
-#[derive(Debug, Deserialize)]
-struct Scenario {
-    id: String,
-    date: String,
-    export_country: String,
-    destination_country: String,
-    end_user: PartyRow,
-    #[serde(default)]
-    end_use: BTreeMap<String, serde_norway::Value>,
-    item: BTreeMap<String, serde_norway::Value>,
-    expect: Expect,
-}
-
-#[derive(Debug, Deserialize)]
-struct PartyRow {
-    name: String,
-    country: String,
-}
-
-#[derive(Debug, Deserialize)]
-struct Expect {
-    regime: String,
-    entries: Option<Vec<String>>,
-    outcome: String,
-    authorization: Option<String>,
-    review_policy: Option<String>,
-    advisory: Option<String>,
-}
-
-fn text(v: &serde_norway::Value) -> String {
-    match v {
-        serde_norway::Value::String(s) => s.clone(),
-        other => serde_norway::to_string(other).unwrap().trim().to_string(),
-    }
-}
-
-fn num(v: &serde_norway::Value) -> f64 {
-    v.as_f64().unwrap_or_else(|| panic!("not a number: {v:?}"))
-}
-
-fn spec(item: &BTreeMap<String, serde_norway::Value>) -> cpb::ProductSpec {
-    let mut s = cpb::ProductSpec::default();
-    for (k, v) in item {
-        match k.as_str() {
-            "origin_country" => {}
-            "kind" => {
-                s.kind =
-                    ItemKind::from_str_name(&format!("ITEM_KIND_{}", text(v))).expect("kind") as i32
-            }
-            "material" => s.material = text(v),
-            "equipment_function" => s.equipment_function = text(v),
-            "resist_tone" => s.resist_tone = text(v),
-            "memory_type" => s.memory_type = text(v),
-            "manufacturer" => s.manufacturer = text(v),
-            "model" => s.model = text(v),
-            "description" => s.description = text(v),
-            "wavelength_nm" => s.wavelength_nm = Some(num(v)),
-            "concentration_percent" => s.concentration_percent = Some(num(v)),
-            "fluorine_content_percent" => s.fluorine_content_percent = Some(num(v)),
-            "tpp" => s.tpp = Some(num(v)),
-            "transfer_rate_gbps" => s.transfer_rate_gbps = Some(num(v)),
-            "performance_density" => s.performance_density = Some(num(v)),
-            "numerical_aperture" => s.numerical_aperture = Some(num(v)),
-            "dedicated_chuck_overlay_nm" => s.dedicated_chuck_overlay_nm = Some(num(v)),
-            other => panic!("scenario item field `{other}` is not mapped"),
-        }
-    }
-    s
-}
-
-fn end_use(facts: &BTreeMap<String, serde_norway::Value>) -> pb::EndUse {
-    let mut e = pb::EndUse::default();
-    for (k, v) in facts {
-        match k.as_str() {
-            "purpose" => e.purpose = text(v),
-            "ic_production" => e.ic_production = v.as_bool(),
-            "critical_infrastructure_operator" => e.critical_infrastructure_operator = v.as_bool(),
-            "fab_logic_node_nm" => e.fab_logic_node_nm = Some(num(v)),
-            "fab_transistor_architecture" => e.fab_transistor_architecture = text(v),
-            "fab_dram_half_pitch_nm" => e.fab_dram_half_pitch_nm = Some(num(v)),
-            "fab_nand_layers" => e.fab_nand_layers = Some(num(v) as u32),
-            "fab_owner_headquarters" => e.fab_owner_headquarters = text(v),
-            other => panic!("scenario end_use field `{other}` is not mapped"),
-        }
-    }
-    e
-}
 
 fn request(s: &Scenario) -> pb::DecideRequest {
-    pb::DecideRequest {
-        request_id: format!("scenario-{}", s.id),
-        export_country: s.export_country.clone(),
-        destination_country: s.destination_country.clone(),
-        end_user: Some(pb::Party {
-            name: s.end_user.name.clone(),
-            country: s.end_user.country.clone(),
-            ..Default::default()
-        }),
-        end_use: Some(end_use(&s.end_use)),
-        lines: vec![pb::LineItem {
-            line_id: "10".into(),
-            spec: Some(spec(&s.item)),
-            origin_country: text(&s.item["origin_country"]),
-            quantity: 1.0,
-            ..Default::default()
-        }],
-        as_of: s.date.clone(),
-    }
+    let spec = s.spec().unwrap_or_else(|e| panic!("{e}"));
+    let mut request = s.decide_request(spec).unwrap_or_else(|e| panic!("{e}"));
+    request.request_id = format!("scenario-{}", s.id);
+    request
 }
 
 fn check(s: &Scenario, d: &pb::Decision) -> Vec<String> {
@@ -202,16 +96,11 @@ fn check(s: &Scenario, d: &pb::Decision) -> Vec<String> {
     errors
 }
 
-fn load() -> Vec<Scenario> {
-    let text = include_str!("../corpus/scenarios.yaml");
-    serde_norway::from_str(text).expect("scenarios parse")
-}
-
 #[tokio::test]
 async fn every_acceptance_scenario_end_to_end() {
     let (_classifier, licensing, _ledger) = start_pair("scenarios").await;
     let mut client = licensing_client(&licensing).await;
-    let scenarios = load();
+    let scenarios = corpus::load().expect("scenarios parse");
     assert!(
         scenarios.len() >= 27,
         "corpus has {} scenarios",
