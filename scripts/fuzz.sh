@@ -4,7 +4,9 @@
 #   scripts/fuzz.sh [SECONDS_PER_TARGET]     (default 60)
 #
 # Each target starts from its committed seeds (fuzz/seeds/<target>/) copied
-# into a working corpus (fuzz/corpus/<target>/, not committed). Prints the
+# into a working corpus (fuzz/corpus/<target>/, not committed); rule_pack also
+# gets the live packs, classifier/rules/*.toml and licensing/policy/*.toml,
+# copied in on every run (they are not duplicated under fuzz/seeds). Prints the
 # executions per target and exits non-zero if any target found a crash (a
 # panic, an abort, a timeout or running out of memory); crashing inputs are in
 # fuzz/artifacts/<target>/. Turn each into a regression test in the crate
@@ -45,6 +47,18 @@ if ! rustup run "$toolchain" rustc --version >/dev/null 2>&1; then
   exit 2
 fi
 
+# The bundled packs as rule_pack seeds, from their one home: classifier/rules
+# and licensing/policy (overwritten each run, so edited packs are picked up).
+seed_live_packs() {
+  local corpus="$1" f
+  for f in "$root"/classifier/rules/*.toml; do
+    cp "$f" "$corpus/classifier-$(basename "$f")"
+  done
+  for f in "$root"/licensing/policy/*.toml; do
+    cp "$f" "$corpus/licensing-$(basename "$f")"
+  done
+}
+
 cd "$fuzz_dir"
 # The fuzz crate is its own workspace with its own target directory (fuzz/target).
 unset CARGO_TARGET_DIR
@@ -67,6 +81,9 @@ for t in "${targets[@]}"; do
   mkdir -p "$corpus" "$fuzz_dir/artifacts/$t"
   if [ -d "$fuzz_dir/seeds/$t" ]; then
     cp -n "$fuzz_dir/seeds/$t"/* "$corpus"/ 2>/dev/null || true
+  fi
+  if [ "$t" = rule_pack ]; then
+    seed_live_packs "$corpus"
   fi
   log="$logs/$t.log"
   fork=()

@@ -2,7 +2,7 @@
 # Runs a command against a throwaway PostgreSQL server on loopback, installing
 # PostgreSQL from Debian's packages if it is missing. The command sees
 # EXPORTCTL_TEST_POSTGRES_URL (a database it may create others from).
-#   scripts/with-postgres.sh cargo test -p exportctl-tests --test postgres
+#   scripts/with-postgres.sh cargo test -p exportctl-tests --test it postgres::
 set -euo pipefail
 
 pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }

@@ -67,6 +67,9 @@ struct Args {
     /// Calls served at once; more are answered RESOURCE_EXHAUSTED at once (load shedding).
     #[arg(long, env = "CLASSIFIER_MAX_IN_FLIGHT", default_value_t = exportctl_runtime::server::DEFAULT_MAX_IN_FLIGHT)]
     max_in_flight: usize,
+    /// Turn off HTTP/2 write coalescing (plain sockets, one write per flush): for A/B runs.
+    #[arg(long, env = "CLASSIFIER_NO_WRITE_COALESCING")]
+    no_write_coalescing: bool,
     /// Check the rule packs and exit.
     #[arg(long)]
     check: bool,
@@ -106,6 +109,7 @@ async fn main() -> anyhow::Result<ExitCode> {
         reload_interval: std::time::Duration::from_millis(args.reload_interval_ms.max(100)),
         limits: exportctl_runtime::server::Limits {
             max_in_flight: args.max_in_flight,
+            write_coalescing: !args.no_write_coalescing,
             ..Default::default()
         },
         ..Config::default()

@@ -226,13 +226,21 @@ struct ServeArgs {
     /// served beside it, instead of over a loopback gRPC connection.
     #[arg(long, env = "EXPORTCTL_IN_PROCESS_CLASSIFIER")]
     in_process_classifier: bool,
+    /// Turn off HTTP/2 write coalescing in both services (plain sockets, one write per flush): for A/B runs.
+    #[arg(long, env = "EXPORTCTL_NO_WRITE_COALESCING")]
+    no_write_coalescing: bool,
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let telemetry = telemetry::init(args.log_format, "exportctl");
+    let limits = exportctl_runtime::server::Limits {
+        write_coalescing: !args.no_write_coalescing,
+        ..Default::default()
+    };
     let classifier = exportctl_classifier::Application::build(exportctl_classifier::Config {
         listen: args.classifier_listen,
         rules: args.rules,
+        limits,
         ..Default::default()
     })
     .await?;
@@ -245,6 +253,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         in_process_classifier: in_process,
         ledger: args.ledger,
         policy: args.policy,
+        limits,
         ..Default::default()
     })
     .await?;

@@ -1,8 +1,11 @@
-//! Writes the committed seed corpora under `fuzz/seeds/<target>/`:
-//! the bundled TOML packs for `rule_pack`, and a few valid encoded requests
-//! (from the acceptance scenarios, tests/corpus/scenarios.yaml) for
-//! `classify_request` and `decide_request`. Every request seed is checked to
-//! pass validation, so the fuzzer starts from inputs that reach the engines.
+//! Writes the committed seed corpora under `fuzz/seeds/<target>/`: for
+//! `rule_pack`, a classifier pack with criteria nested to the limit (the
+//! bundled packs themselves are not copied here: `scripts/fuzz.sh` seeds the
+//! working corpus from the live `classifier/rules` and `licensing/policy`
+//! each run); for `classify_request` and `decide_request`, a few valid encoded
+//! requests (from the acceptance scenarios, tests/corpus/scenarios.yaml).
+//! Every seed is checked to parse or pass validation, so the fuzzer starts
+//! from inputs that reach the engines.
 //!
 //! Run from `fuzz/`: `cargo run --example gen_seeds`.
 
@@ -164,15 +167,8 @@ fn main() {
     let rules = exportctl_classifier::RuleSet::bundled().expect("rules");
     let policies = exportctl_licensing::PolicySet::bundled().expect("policies");
 
-    // rule_pack: every bundled file, as the loaders see them.
-    write(
-        "rule_pack",
-        "classifier-vocabulary.toml",
-        exportctl_classifier::bundled::VOCABULARY.as_bytes(),
-    );
-    for (file, text) in exportctl_classifier::bundled::PACKS {
-        write("rule_pack", &format!("classifier-{file}"), text.as_bytes());
-    }
+    // rule_pack: the bundled files themselves are copied from classifier/rules
+    // and licensing/policy by scripts/fuzz.sh at run time (one home for them).
     // A criteria nested to the limit (`criteria::MAX_NESTING`): the fuzzer
     // mutates from there into over-deep ones, which must be refused, not overflow the stack.
     let (_, cn) = exportctl_classifier::bundled::PACKS
@@ -192,14 +188,6 @@ fn main() {
     );
     RulePack::parse("cn-ecl.toml", &deep, rules.vocabulary()).expect("nested seed parses");
     write("rule_pack", "classifier-deep-nesting.toml", deep.as_bytes());
-    write(
-        "rule_pack",
-        "licensing-common.toml",
-        exportctl_licensing::bundled::COMMON.as_bytes(),
-    );
-    for (file, text) in exportctl_licensing::bundled::PACKS {
-        write("rule_pack", &format!("licensing-{file}"), text.as_bytes());
-    }
 
     // classify_request: each spec, on its scenario date, in all regimes or one.
     for (i, (name, spec, as_of)) in specs().into_iter().enumerate() {

@@ -143,6 +143,7 @@ impl Application {
                     &config.classifier_url,
                     config.classifier_api_key.as_deref(),
                     config.classifier_tls.as_ref(),
+                    config.limits.write_coalescing,
                 )
                 .map_err(anyhow::Error::msg)?,
             )),

@@ -73,7 +73,9 @@ async fn grpc_and_in_process_adapters_agree() {
     .unwrap();
     let url = format!("http://{}", server.local_addr());
     tokio::spawn(server.run_until(std::future::pending()));
-    let grpc = Classification::new(Arc::new(ClassifierClient::new(&url, None, None).unwrap()));
+    let grpc = Classification::new(Arc::new(
+        ClassifierClient::new(&url, None, None, true).unwrap(),
+    ));
     let local = Classification::new(Arc::new(InProcessClassifier::new(Classifier::new(
         SharedRules::new(RuleSet::bundled().unwrap()),
         false,

@@ -3,7 +3,6 @@
 
 pub mod auth;
 pub mod errors;
-pub mod io;
 pub mod metrics;
 pub mod reload;
 pub mod server;
@@ -12,5 +11,6 @@ pub mod shed;
 pub mod telemetry;
 pub mod tls;
 pub mod trace;
+pub mod transport;
 
 pub use errors::FieldViolation;

@@ -9,10 +9,10 @@ use tonic_health::server::HealthReporter;
 use tower_layer::{Identity, Stack};
 
 use crate::auth::{ApiKeys, AuthLayer};
-use crate::io::SmallFramesLayer;
 use crate::metrics::{GrpcMetricsLayer, Registry};
 use crate::shed::LoadShedLayer;
 use crate::telemetry::ServerSpanLayer;
+use crate::transport::SmallFramesLayer;
 
 /// A router whose every RPC has its response cut into frames h2 batches,
 /// gets a trace span (when spans are exported), is recorded in the metrics
@@ -42,6 +42,12 @@ pub struct Limits {
     /// Longest a unary call may run on the server (a smaller `grpc-timeout`
     /// from the caller wins); past it the call is cancelled.
     pub timeout: std::time::Duration,
+    /// HTTP/2 write coalescing ([`crate::transport`]): accepted connections
+    /// hold h2's writes until its flush, which they put off once; responses
+    /// are cut into frames h2 copies; and clients built from these settings
+    /// (the licensing service's classifier connection) do the same. Off
+    /// (`--no-write-coalescing`): plain sockets, bodies as they are.
+    pub write_coalescing: bool,
 }
 
 /// Default bound on calls in flight per server.
@@ -54,6 +60,7 @@ impl Default for Limits {
             max_concurrent_streams: 1024,
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
             timeout: std::time::Duration::from_secs(60),
+            write_coalescing: true,
         }
     }
 }
@@ -89,7 +96,7 @@ pub fn standard_router(
         .max_concurrent_streams(limits.max_concurrent_streams)
         .tcp_nodelay(true)
         .timeout(limits.timeout)
-        .layer(SmallFramesLayer)
+        .layer(SmallFramesLayer::new(limits.write_coalescing))
         .layer(ServerSpanLayer)
         .layer(GrpcMetricsLayer::new(registry))
         .layer(LoadShedLayer::new(limits.max_in_flight))
@@ -146,7 +153,7 @@ pub fn grpc_timeout(metadata: &tonic::metadata::MetadataMap) -> Option<std::time
 /// its router, ready to serve.
 pub struct BoundServer {
     addr: std::net::SocketAddr,
-    incoming: crate::io::CoalescedIncoming,
+    incoming: crate::transport::CoalescedIncoming,
     router: MeteredRouter,
     metrics: Option<(tokio::net::TcpListener, Arc<Registry>)>,
     companions: Vec<std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>>,
@@ -187,8 +194,9 @@ impl BoundServer {
         health
             .set_service_status(service_name, tonic_health::ServingStatus::Serving)
             .await;
-        let incoming = crate::io::CoalescedIncoming(
+        let incoming = crate::transport::CoalescedIncoming::new(
             tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)),
+            limits.write_coalescing,
         );
         Ok(Self {
             addr,

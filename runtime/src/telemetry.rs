@@ -137,9 +137,20 @@ fn tracer_provider(
         .build())
 }
 
+impl TraceParent {
+    /// The context for calls made from within this one: the current exported
+    /// span when OpenTelemetry export is on, else a new child span id.
+    ///
+    /// (Here rather than in `crate::trace`, so that `trace` does not depend
+    /// on this module.)
+    pub fn outbound(&self) -> Self {
+        current_trace_parent().unwrap_or_else(|| self.child())
+    }
+}
+
 /// The current span's trace context, when spans are exported: the parent a
 /// call made from here should carry.
-pub(crate) fn current_trace_parent() -> Option<TraceParent> {
+fn current_trace_parent() -> Option<TraceParent> {
     if !exporting() {
         return None;
     }

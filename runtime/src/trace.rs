@@ -1,5 +1,9 @@
 //! W3C trace context (`traceparent`), carried from a caller through the
 //! licensing service to the classifier so one trace spans the whole hop.
+//!
+//! This module knows nothing of OpenTelemetry: `crate::telemetry` depends on
+//! it (and adds [`TraceParent::outbound`], which asks the exported span),
+//! never the other way round.
 
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -74,12 +78,6 @@ impl TraceParent {
             parent_id: format!("{:016x}", random_u64()),
             flags: self.flags.clone(),
         }
-    }
-
-    /// The context for calls made from within this one: the current exported
-    /// span when OpenTelemetry export is on, else a new child span id.
-    pub fn outbound(&self) -> Self {
-        crate::telemetry::current_trace_parent().unwrap_or_else(|| self.child())
     }
 
     pub fn header(&self) -> String {

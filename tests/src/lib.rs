@@ -1,5 +1,8 @@
 //! Helpers that start whole exportctl services in-process on real loopback
-//! sockets, for the integration tests.
+//! sockets, for the integration tests; and the scenario corpus's parser
+//! ([`corpus`]), shared with the load tool.
+
+pub mod corpus;
 
 use std::net::SocketAddr;
 

@@ -6,7 +6,8 @@
 //!
 //! Everything runs in this test process, so the task count is the runtime's
 //! (`num_alive_tasks`), and descriptors and RSS are this process's
-//! (/proc/self), classifier and clients included.
+//! (/proc/self), classifier and clients included. That is why this test is a
+//! binary of its own, not a module of tests/tests/it with the others.
 
 use std::collections::{BTreeMap, HashSet};
 use std::net::SocketAddr;

@@ -24,6 +24,7 @@ impl ClassifierClient {
         url: &str,
         api_key: Option<&str>,
         tls: Option<&exportctl_runtime::tls::ClientTls>,
+        write_coalescing: bool,
     ) -> Result<Self, String> {
         let authorization = match api_key {
             Some(k) => Some(
@@ -46,11 +47,9 @@ impl ClassifierClient {
         };
         Ok(Self {
             // The connector sets TCP no-delay itself (the endpoint's flag is for tonic's own).
-            inner: ClassifierServiceClient::new(
-                endpoint.connect_with_connector_lazy(
-                    exportctl_runtime::io::CoalescingConnector::default(),
-                ),
-            ),
+            inner: ClassifierServiceClient::new(endpoint.connect_with_connector_lazy(
+                exportctl_runtime::transport::CoalescingConnector::new(write_coalescing),
+            )),
             authorization,
         })
     }

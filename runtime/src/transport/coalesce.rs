@@ -1,28 +1,13 @@
-//! Connection I/O that gives many calls' HTTP/2 frames one system call.
-//!
-//! Two things made every unary call cost a socket write of its own: h2
-//! copies a DATA frame into its write buffer only below a threshold (256
-//! bytes where the socket takes vectored writes, 1,024 otherwise) and flushes
-//! before buffering anything after a larger one; and hyper answers each call
-//! from its own task, whose response wakes the connection task, which then
-//! flushes whatever is buffered. On loopback a write also runs the receiving
-//! side's TCP processing, so writes were the largest cost of a call. Here:
-//!
-//! - [`CoalescedWrites`] reports no vectored writes (frames under 1,024 bytes
-//!   are copied), holds what h2 writes until h2 flushes, and puts each flush
-//!   off once by waking its own task, which tokio queues behind the tasks
-//!   already ready: the calls ready to answer add their frames first and
-//!   leave in one write;
-//! - [`SmallFramesLayer`] cuts response chunks of 1 to 4 KiB into frames
-//!   under 1 KiB, so that they are copied and batched too;
-//! - [`CoalescingConnector`] gives client connections the same I/O.
+//! [`CoalescedWrites`]: connection I/O whose writes wait for h2's flush,
+//! which is put off once so that the calls ready to answer share one write;
+//! [`CoalescedIncoming`] and [`CoalescingConnector`] give it to accepted and
+//! client connections. See the [module above](super) for the h2 behaviour it
+//! depends on.
 
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
-use bytes::Bytes;
-use http_body::{Body, Frame, SizeHint};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 /// Most bytes held before a write is passed on without waiting for a flush.
@@ -32,7 +17,8 @@ const GATHER_LIMIT: usize = 64 * 1024;
 const KEPT_CAPACITY: usize = 16 * 1024;
 
 /// A stream whose writes are held until the next flush (or until
-/// [`GATHER_LIMIT`] bytes are pending) and then written at once.
+/// [`GATHER_LIMIT`] bytes are pending) and then written at once; or, with
+/// coalescing off, the stream as it is.
 #[derive(Debug)]
 pub struct CoalescedWrites<T> {
     inner: T,
@@ -41,15 +27,25 @@ pub struct CoalescedWrites<T> {
     sent: usize,
     /// A flush was put off once, to let the other ready tasks add to it.
     deferred: bool,
+    /// Off: every write, flush and vectored write goes straight to `inner`.
+    coalesce: bool,
 }
 
 impl<T> CoalescedWrites<T> {
+    /// `inner` with its writes coalesced.
     pub fn new(inner: T) -> Self {
+        Self::with_coalescing(inner, true)
+    }
+
+    /// `inner` with its writes coalesced, or passed straight through when
+    /// `coalesce` is false (`--no-write-coalescing`).
+    pub fn with_coalescing(inner: T, coalesce: bool) -> Self {
         Self {
             inner,
             pending: Vec::new(),
             sent: 0,
             deferred: false,
+            coalesce,
         }
     }
 }
@@ -90,6 +86,9 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for CoalescedWrites<T> {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
+        if !this.coalesce {
+            return Pin::new(&mut this.inner).poll_write(cx, buf);
+        }
         if this.pending.len() + buf.len() > GATHER_LIMIT {
             ready!(this.poll_drain(cx))?;
             if buf.len() >= GATHER_LIMIT {
@@ -100,9 +99,25 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for CoalescedWrites<T> {
         Poll::Ready(Ok(buf.len()))
     }
 
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        if !self.coalesce {
+            return Pin::new(&mut self.get_mut().inner).poll_write_vectored(cx, bufs);
+        }
+        // What the trait does by default: the first non-empty slice.
+        let buf = bufs
+            .iter()
+            .find(|b| !b.is_empty())
+            .map_or(&[][..], |b| &**b);
+        self.poll_write(cx, buf)
+    }
+
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        if !this.pending.is_empty() && !this.deferred {
+        if this.coalesce && !this.pending.is_empty() && !this.deferred {
             // A task that wakes itself goes to the back of its worker's queue:
             // the calls ready now answer first, and one write carries them all.
             this.deferred = true;
@@ -123,21 +138,31 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for CoalescedWrites<T> {
 
     fn is_write_vectored(&self) -> bool {
         // Vectored writes make h2 queue frames of 256 bytes and more instead of copying them.
-        false
+        !self.coalesce && self.inner.is_write_vectored()
     }
 }
 
-/// Accepted connections, each with its writes coalesced.
+/// Accepted connections, each with its writes coalesced (unless coalescing is off).
 #[derive(Debug)]
-pub struct CoalescedIncoming(pub tonic::transport::server::TcpIncoming);
+pub struct CoalescedIncoming {
+    incoming: tonic::transport::server::TcpIncoming,
+    coalesce: bool,
+}
+
+impl CoalescedIncoming {
+    pub fn new(incoming: tonic::transport::server::TcpIncoming, coalesce: bool) -> Self {
+        Self { incoming, coalesce }
+    }
+}
 
 impl tokio_stream::Stream for CoalescedIncoming {
     type Item = io::Result<CoalescedWrites<tokio::net::TcpStream>>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        Pin::new(&mut self.0)
-            .poll_next(cx)
-            .map(|accepted| accepted.map(|r| r.map(CoalescedWrites::new)))
+        let coalesce = self.coalesce;
+        Pin::new(&mut self.incoming).poll_next(cx).map(|accepted| {
+            accepted.map(|r| r.map(|tcp| CoalescedWrites::with_coalescing(tcp, coalesce)))
+        })
     }
 }
 
@@ -157,14 +182,23 @@ impl<T: tonic::transport::server::Connected> tonic::transport::server::Connected
 #[derive(Debug, Clone)]
 pub struct CoalescingConnector {
     http: hyper_util::client::legacy::connect::HttpConnector,
+    coalesce: bool,
+}
+
+impl CoalescingConnector {
+    /// A connector whose connections coalesce their writes, or are plain
+    /// sockets when `coalesce` is false (`--no-write-coalescing`).
+    pub fn new(coalesce: bool) -> Self {
+        let mut http = hyper_util::client::legacy::connect::HttpConnector::new();
+        http.enforce_http(false);
+        http.set_nodelay(true);
+        Self { http, coalesce }
+    }
 }
 
 impl Default for CoalescingConnector {
     fn default() -> Self {
-        let mut http = hyper_util::client::legacy::connect::HttpConnector::new();
-        http.enforce_http(false);
-        http.set_nodelay(true);
-        Self { http }
+        Self::new(true)
     }
 }
 
@@ -181,129 +215,13 @@ impl tower_service::Service<http::Uri> for CoalescingConnector {
 
     fn call(&mut self, uri: http::Uri) -> Self::Future {
         let connecting = self.http.call(uri);
+        let coalesce = self.coalesce;
         Box::pin(async move {
             let tcp = connecting.await?.into_inner();
-            Ok(hyper_util::rt::TokioIo::new(CoalescedWrites::new(tcp)))
+            Ok(hyper_util::rt::TokioIo::new(
+                CoalescedWrites::with_coalescing(tcp, coalesce),
+            ))
         })
-    }
-}
-
-/// Largest DATA frame payload h2 copies into its buffer on a connection
-/// without vectored writes (it queues frames of 1,024 bytes and more).
-const COPIED_FRAME: usize = 1023;
-/// Chunks up to this size are split into copied frames; a larger one is
-/// written from its own buffer, which costs one write for many kilobytes.
-const SPLIT_UP_TO: usize = 4 * 1024;
-
-/// Tower layer: response bodies whose chunks are split into frames h2 batches.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SmallFramesLayer;
-
-impl<S> tower_layer::Layer<S> for SmallFramesLayer {
-    type Service = SmallFrames<S>;
-    fn layer(&self, inner: S) -> Self::Service {
-        SmallFrames { inner }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct SmallFrames<S> {
-    inner: S,
-}
-
-impl<S, ReqBody, ResBody> tower_service::Service<http::Request<ReqBody>> for SmallFrames<S>
-where
-    S: tower_service::Service<http::Request<ReqBody>, Response = http::Response<ResBody>>,
-{
-    type Response = http::Response<SmallFramesBody<ResBody>>;
-    type Error = S::Error;
-    type Future = SmallFramesFuture<S::Future>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, req: http::Request<ReqBody>) -> Self::Future {
-        SmallFramesFuture {
-            inner: self.inner.call(req),
-        }
-    }
-}
-
-pin_project_lite::pin_project! {
-    pub struct SmallFramesFuture<F> {
-        #[pin]
-        inner: F,
-    }
-}
-
-impl<F, B, E> std::future::Future for SmallFramesFuture<F>
-where
-    F: std::future::Future<Output = Result<http::Response<B>, E>>,
-{
-    type Output = Result<http::Response<SmallFramesBody<B>>, E>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let response = ready!(self.project().inner.poll(cx))?;
-        Poll::Ready(Ok(
-            response.map(|inner| SmallFramesBody { inner, rest: None })
-        ))
-    }
-}
-
-pin_project_lite::pin_project! {
-    /// A body whose data chunks of up to [`SPLIT_UP_TO`] bytes come out in
-    /// pieces of at most [`COPIED_FRAME`] bytes (each its own DATA frame).
-    pub struct SmallFramesBody<B> {
-        #[pin]
-        inner: B,
-        rest: Option<Bytes>,
-    }
-}
-
-impl<B: Body<Data = Bytes>> Body for SmallFramesBody<B> {
-    type Data = Bytes;
-    type Error = B::Error;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
-        let this = self.project();
-        if let Some(rest) = this.rest {
-            let piece = rest.split_to(rest.len().min(COPIED_FRAME));
-            if rest.is_empty() {
-                *this.rest = None;
-            }
-            return Poll::Ready(Some(Ok(Frame::data(piece))));
-        }
-        let frame = match ready!(this.inner.poll_frame(cx)) {
-            Some(Ok(frame)) => frame,
-            other => return Poll::Ready(other),
-        };
-        match frame.into_data() {
-            Ok(mut data) if data.len() > COPIED_FRAME && data.len() <= SPLIT_UP_TO => {
-                let piece = data.split_to(COPIED_FRAME);
-                *this.rest = Some(data);
-                Poll::Ready(Some(Ok(Frame::data(piece))))
-            }
-            Ok(data) => Poll::Ready(Some(Ok(Frame::data(data)))),
-            Err(frame) => Poll::Ready(Some(Ok(frame))),
-        }
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.rest.is_none() && self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        let mut hint = self.inner.size_hint();
-        let held = self.rest.as_ref().map_or(0, |r| r.len() as u64);
-        hint.set_lower(hint.lower() + held);
-        if let Some(upper) = hint.upper() {
-            hint.set_upper(upper + held);
-        }
-        hint
     }
 }
 
@@ -345,58 +263,6 @@ mod tests {
         assert_eq!(&got[..4], b"head");
         assert!(got[4..].iter().all(|&x| x == 7));
         w.shutdown().await.unwrap();
-    }
-
-    /// A [`SmallFramesBody`] over a body of these data chunks and then trailers.
-    fn split_body(
-        chunks: Vec<Vec<u8>>,
-    ) -> SmallFramesBody<impl Body<Data = Bytes, Error = std::convert::Infallible>> {
-        let frames: Vec<Result<Frame<Bytes>, std::convert::Infallible>> = chunks
-            .into_iter()
-            .map(|c| Ok(Frame::data(Bytes::from(c))))
-            .chain(std::iter::once(Ok(Frame::trailers(http::HeaderMap::new()))))
-            .collect();
-        SmallFramesBody {
-            inner: http_body_util::StreamBody::new(tokio_stream::iter(frames)),
-            rest: None,
-        }
-    }
-
-    async fn frames_of(chunks: Vec<Vec<u8>>) -> (Vec<usize>, bool) {
-        use http_body_util::BodyExt;
-        let mut body = std::pin::pin!(split_body(chunks));
-        let mut sizes = Vec::new();
-        let mut trailers = false;
-        while let Some(frame) = body.frame().await {
-            let frame = frame.unwrap();
-            if frame.is_trailers() {
-                trailers = true;
-            } else {
-                sizes.push(frame.into_data().unwrap().len());
-            }
-        }
-        (sizes, trailers)
-    }
-
-    #[tokio::test]
-    async fn splits_mid_sized_chunks_into_copied_frames_in_order() {
-        let (sizes, trailers) = frames_of(vec![vec![1; 100], vec![2; 2500], vec![3; 9000]]).await;
-        assert_eq!(sizes, [100, 1023, 1023, 454, 9000]);
-        assert!(trailers, "trailers pass through after the data");
-        let (sizes, _) = frames_of(vec![vec![4; 1023], vec![5; 1024], vec![6; 4096]]).await;
-        assert_eq!(sizes, [1023, 1023, 1, 1023, 1023, 1023, 1023, 4]);
-    }
-
-    #[tokio::test]
-    async fn split_pieces_carry_the_bytes_unchanged() {
-        use http_body_util::BodyExt;
-        let payload: Vec<u8> = (0..3000u32).map(|i| (i % 251) as u8).collect();
-        let collected = split_body(vec![payload.clone()])
-            .collect()
-            .await
-            .unwrap()
-            .to_bytes();
-        assert_eq!(collected.as_ref(), payload.as_slice());
     }
 
     struct CountingWaker(std::sync::atomic::AtomicUsize);
@@ -464,5 +330,20 @@ mod tests {
         assert!(w.pending.capacity() <= KEPT_CAPACITY);
         let mut got = vec![0u8; GATHER_LIMIT - 1];
         b.read_exact(&mut got).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn passes_writes_straight_through_when_off() {
+        let (a, mut b) = tokio::io::duplex(1 << 20);
+        let inner_vectored = a.is_write_vectored();
+        let mut w = CoalescedWrites::with_coalescing(a, false);
+        w.write_all(b"no flush needed").await.unwrap();
+        let mut got = vec![0u8; 15];
+        b.read_exact(&mut got).await.unwrap();
+        assert_eq!(got, b"no flush needed");
+        assert!(w.pending.is_empty());
+        assert_eq!(w.is_write_vectored(), inner_vectored);
+        w.flush().await.unwrap();
+        w.shutdown().await.unwrap();
     }
 }
