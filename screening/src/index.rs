@@ -27,16 +27,19 @@
 //!
 //! - listed coverage `C_L = Σ_j w(l_j)·s_j / Σ_j w(l_j)`,
 //! - query coverage `C_Q = Σ_i w(q_i)·s_i / Σ_i w(q_i)`,
-//! - matched weight `M = Σ_j w(l_j)·s_j`,
+//! - exactly matched weight `M = Σ_j w(l_j)` over listed tokens paired with
+//!   `s_j = 1`,
 //! - `score = C_L · (1 − β·(1 − C_Q))`, with `β = `[`EXTRA_TOKEN_PENALTY`]
 //!   (0.25) when `M ≥ `[`SUBSET_GUARD`]` · ln(1 + N)`, and `β = 1` (so
 //!   `score = C_L · C_Q`) otherwise.
 //!
 //! So a listed name must be covered almost whole; extra query tokens (`SMIC
 //! Trading`) cost at most a quarter of the score, but only when the listed
-//! tokens that matched are distinctive enough: a listed name made of one
-//! common word (weight below half the rarest possible) must also cover the
-//! query, so it does not make every query containing that word a near miss.
+//! tokens that matched exactly are distinctive enough: a listed name made of
+//! one common word (weight below half the rarest possible) must also cover the
+//! query, so it does not make every query containing that word a near miss;
+//! and a typo'd match must cover the query too (`Samsung Electronics` is not
+//! a near miss of the listed one-word name `Samsun`).
 //! Order of tokens never matters.
 //!
 //! A hit is **exact** when the query's token multiset equals a listed name's
@@ -66,7 +69,7 @@ pub const DEFAULT_THRESHOLD: f64 = 0.85;
 /// Minimum Jaro-Winkler similarity for two different tokens to count.
 pub const TOKEN_SIM_FLOOR: f64 = 0.85;
 /// Tokens shorter than this (in characters) must match exactly.
-pub const MIN_FUZZY_CHARS: usize = 4;
+pub const MIN_FUZZY_CHARS: usize = 5;
 /// `β`: what the unmatched share of the query's weight costs.
 pub const EXTRA_TOKEN_PENALTY: f64 = 0.25;
 /// Matched listed weight, as a share of the rarest possible weight, needed
@@ -144,6 +147,30 @@ fn hash_ids(ids: &[u32]) -> u64 {
     h
 }
 
+const BUCKET_BITS: u32 = 16;
+
+/// For a table sorted by hash: the start of each bucket of hashes sharing
+/// their top [`BUCKET_BITS`] bits, and the end.
+fn buckets(table: &[(u64, u32)]) -> Vec<u32> {
+    let mut starts = vec![0u32; (1 << BUCKET_BITS) + 1];
+    for &(h, _) in table {
+        starts[(h >> (64 - BUCKET_BITS)) as usize + 1] += 1;
+    }
+    for i in 0..(1 << BUCKET_BITS) {
+        starts[i + 1] += starts[i];
+    }
+    starts
+}
+
+/// The entries of a bucketed table with hash `h`.
+fn lookup<'t>(table: &'t [(u64, u32)], buckets: &[u32], h: u64) -> &'t [(u64, u32)] {
+    let b = (h >> (64 - BUCKET_BITS)) as usize;
+    let bucket = &table[buckets[b] as usize..buckets[b + 1] as usize];
+    let from = bucket.partition_point(|&(x, _)| x < h);
+    let to = from + bucket[from..].partition_point(|&(x, _)| x == h);
+    &bucket[from..to]
+}
+
 fn fuzzy_eligible(s: &str) -> bool {
     s.chars().count() >= MIN_FUZZY_CHARS && !s.chars().any(|c| c.is_ascii_digit())
 }
@@ -172,8 +199,11 @@ pub struct NameIndex {
     post_names: Vec<u32>,
     /// (hash of a spelling or of it less one character, form id), sorted.
     deletions: Vec<(u64, u32)>,
+    /// Start in `deletions` of each bucket of hashes by their top 16 bits.
+    deletion_buckets: Vec<u32>,
     /// (hash of a name's sorted token ids, name id), sorted.
     exact: Vec<(u64, u32)>,
+    exact_buckets: Vec<u32>,
     unknown_weight: f64,
 }
 
@@ -207,7 +237,9 @@ impl NameIndex {
             post_start: Vec::new(),
             post_names: Vec::new(),
             deletions: Vec::new(),
+            deletion_buckets: Vec::new(),
             exact: Vec::new(),
+            exact_buckets: Vec::new(),
             unknown_weight: 0.0,
         };
         for (owner, raw) in names {
@@ -314,6 +346,7 @@ impl NameIndex {
             }
         }
         exact.sort_unstable();
+        self.exact_buckets = buckets(&exact);
         self.exact = exact;
 
         signature_of.sort_unstable();
@@ -339,6 +372,7 @@ impl NameIndex {
         }
         deletions.sort_unstable();
         deletions.dedup();
+        self.deletion_buckets = buckets(&deletions);
         self.deletions = deletions;
     }
 
@@ -362,6 +396,7 @@ impl NameIndex {
             + self.form_text.len() * (2 * 16 + 4 + 8 + 4 + 16)
             + self.post_names.len() * 4
             + (self.deletions.len() + self.exact.len()) * 16
+            + (self.deletion_buckets.len() + self.exact_buckets.len()) * 4
     }
 
     fn token_id(&self, text: &str) -> Option<u32> {
@@ -381,11 +416,7 @@ impl NameIndex {
             let chars = text.chars().count();
             for skip in std::iter::once(usize::MAX).chain(0..chars) {
                 let h = hash_skip(text, skip);
-                let from = self.deletions.partition_point(|&(x, _)| x < h);
-                for &(x, form) in &self.deletions[from..] {
-                    if x != h {
-                        break;
-                    }
+                for &(_, form) in lookup(&self.deletions, &self.deletion_buckets, h) {
                     let canon = self.canon[form as usize];
                     if Some(canon) == id {
                         continue;
@@ -519,11 +550,7 @@ impl NameIndex {
             let in_order = ids.clone();
             ids.sort_unstable();
             let h = hash_ids(&ids);
-            let from = self.exact.partition_point(|&(x, _)| x < h);
-            for &(x, name_id) in &self.exact[from..] {
-                if x != h {
-                    break;
-                }
+            for &(_, name_id) in lookup(&self.exact, &self.exact_buckets, h) {
                 let name = &self.names[name_id as usize];
                 let listed = self.name_tokens(name);
                 let mut sorted = listed.to_vec();
@@ -547,6 +574,16 @@ impl NameIndex {
             }
         }
 
+        // (listed token id, query token index, similarity, form), by id.
+        let mut by_id: Vec<(u32, usize, f64, u32)> = tokens
+            .iter()
+            .enumerate()
+            .flat_map(|(i, t)| t.matches.iter().map(move |m| (m.0, i, m.1, m.2)))
+            .collect();
+        by_id.sort_unstable_by_key(|m| m.0);
+        // Quick rejection of listed tokens no query token matches.
+        let mask = by_id.iter().fold(0u64, |m, t| m | 1 << (t.0 % 64));
+
         let mut candidates: Vec<u32> = Vec::new();
         for token in tokens {
             for &(id, _, _) in &token.matches {
@@ -569,19 +606,33 @@ impl NameIndex {
             }
             let name = &self.names[name_id as usize];
             let listed = self.name_tokens(name);
+            // Upper bound of C_L first: the score cannot exceed it.
+            let reachable: f64 = listed
+                .iter()
+                .filter(|&&l| mask & (1 << (l % 64)) != 0)
+                .map(|&l| self.weight[l as usize])
+                .sum();
+            if reachable < threshold * name.total {
+                continue;
+            }
             pairs.clear();
-            for (i, token) in tokens.iter().enumerate() {
-                for (j, &l) in listed.iter().enumerate() {
-                    if let Some(m) = token.matches.iter().find(|m| m.0 == l) {
-                        pairs.push((m.1, i, j, m.2));
+            for (j, &l) in listed.iter().enumerate() {
+                if mask & (1 << (l % 64)) == 0 {
+                    continue;
+                }
+                let from = by_id.partition_point(|m| m.0 < l);
+                for &(id, i, sim, form) in &by_id[from..] {
+                    if id != l {
+                        break;
                     }
+                    pairs.push((sim, i, j, form));
                 }
             }
             pairs.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
             query_used.iter_mut().for_each(|u| *u = false);
             listed_used.clear();
             listed_used.resize(listed.len(), false);
-            let (mut matched_listed, mut matched_query) = (0.0, 0.0);
+            let (mut matched_listed, mut matched_query, mut matched_exactly) = (0.0, 0.0, 0.0);
             let mut typos: Vec<(usize, u32)> = Vec::new();
             for &(sim, i, j, form) in &pairs {
                 if query_used[i] || listed_used[j] {
@@ -593,6 +644,8 @@ impl NameIndex {
                 matched_query += tokens[i].weight * sim;
                 if sim < 1.0 {
                     typos.push((i, form));
+                } else {
+                    matched_exactly += self.weight[listed[j] as usize];
                 }
             }
             if name.total <= 0.0 || query_total <= 0.0 {
@@ -600,7 +653,7 @@ impl NameIndex {
             }
             let listed_cover = matched_listed / name.total;
             let query_cover = matched_query / query_total;
-            let beta = if matched_listed >= guard {
+            let beta = if matched_exactly >= guard {
                 EXTRA_TOKEN_PENALTY
             } else {
                 1.0
@@ -643,6 +696,10 @@ mod tests {
     const HUAWEI: usize = 2;
 
     fn index() -> NameIndex {
+        NameIndex::build(index_names())
+    }
+
+    fn index_names() -> Vec<(usize, String)> {
         let mut names: Vec<(usize, String)> = vec![
             (
                 SMIC,
@@ -690,7 +747,7 @@ mod tests {
             (25, "China".into()),
         ];
         names.push((26, "Mobile Telesystems PJSC".into()));
-        NameIndex::build(names)
+        names
     }
 
     fn top(index: &NameIndex, query: &str) -> Option<NameHit> {
@@ -792,6 +849,17 @@ mod tests {
             );
         }
         assert_exact(&index, "Technologies", 24);
+    }
+
+    #[test]
+    fn a_typo_match_with_extra_tokens_must_cover_the_query() {
+        // A one-word listed name one edit from a query word: without the
+        // exact-match guard, "Samsung Electronics" would be a near miss.
+        let mut names = index_names();
+        names.push((40, "SAMSUN".to_owned()));
+        let index = NameIndex::build(names);
+        assert_no_hit(&index, "Samsung Electronics Co., Ltd.");
+        assert_near(&index, "Samsunn", 40);
     }
 
     #[test]
