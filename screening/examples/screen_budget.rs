@@ -125,6 +125,9 @@ fn measure(list: &ScreeningList) {
         let nanos = start.elapsed().as_nanos();
         if std::env::var_os("SCREEN_BUDGET_VERBOSE").is_some() {
             slowest.push((nanos, query.clone()));
+            if *kind == 1 && found.is_empty() {
+                println!("  disguised miss {query:?}");
+            }
             if *kind == 2 && !found.is_empty() && unlisted_hits.len() < 10 {
                 unlisted_hits.push(format!(
                     "{query:?} -> {:?} {:.3}",

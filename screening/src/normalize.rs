@@ -44,6 +44,7 @@
 //!    | international | intl, internat, int, internacional, internationale |
 //!    | technology | tech, techn, technol, technologies, technological, technologie, tecnologia |
 //!    | semiconductor | semicon, semicond, semiconductors |
+//!    | biotechnology | biotech, biotechnologies, biotechnological |
 //!    | electronics | electronic, elec, electr, elektronik, electronica |
 //!    | engineering | eng, engg, engr, engineer |
 //!    | industry | ind, inds, indus, industries, industrial |
@@ -482,6 +483,12 @@ pub const ABBREVIATIONS: &[&[&str]] = &[
     ],
     &["semiconductor", "semicon", "semicond", "semiconductors"],
     &[
+        "biotechnology",
+        "biotech",
+        "biotechnologies",
+        "biotechnological",
+    ],
+    &[
         "electronics",
         "electronic",
         "elec",
@@ -671,6 +678,7 @@ mod tests {
         assert_eq!(step6_abbreviations("intl"), "international");
         assert_eq!(step6_abbreviations("technologies"), "technology");
         assert_eq!(step6_abbreviations("semiconductors"), "semiconductor");
+        assert_eq!(step6_abbreviations("biotech"), "biotechnology");
         assert_eq!(step6_abbreviations("huawei"), "huawei");
         assert_eq!(
             tokens("Semiconductor Mfg. Int'l Corp."),
