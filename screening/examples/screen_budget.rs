@@ -1,0 +1,412 @@
+//! Loads a real Consolidated Screening List download and measures the
+//! screening budget, then checks a sample of known listed names, disguised
+//! variants and unlisted controls (exit status 1 when a check fails).
+//!
+//! ```text
+//! cargo run --release -p exportctl-screening --example screen_budget -- \
+//!     ../shared/regulatory/data/consolidated-screening-list-2026-07-31.json [--check-only]
+//! ```
+
+use std::time::Instant;
+
+use exportctl_screening::{DEFAULT_THRESHOLD, ListSource, ScreeningList};
+
+fn vm_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// A small deterministic generator (xorshift) for the query mix.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// Disguises a name: full width, Cyrillic look-alikes, zero-width spaces, or
+/// an abbreviation and a legal form.
+fn disguise(name: &str, how: usize) -> String {
+    match how % 4 {
+        0 => name
+            .chars()
+            .map(|c| match c {
+                '!'..='~' => char::from_u32(c as u32 - 0x21 + 0xFF01).unwrap_or(c),
+                _ => c,
+            })
+            .collect(),
+        1 => name
+            .chars()
+            .map(|c| match c {
+                'A' => 'А',
+                'a' => 'а',
+                'E' => 'Е',
+                'e' => 'е',
+                'O' => 'О',
+                'o' => 'о',
+                'C' => 'С',
+                'c' => 'с',
+                'P' => 'Р',
+                'p' => 'р',
+                _ => c,
+            })
+            .collect(),
+        2 => name.chars().flat_map(|c| [c, '\u{200B}']).collect(),
+        _ => format!(
+            "{} Co., Ltd.",
+            name.to_uppercase()
+                .replace("TECHNOLOGIES", "TECH")
+                .replace("TECHNOLOGY", "TECH")
+                .replace("INTERNATIONAL", "INT'L")
+                .replace("MANUFACTURING", "MFG")
+        ),
+    }
+}
+
+const WORDS: &[&str] = &[
+    "Nordic", "Widget", "Harbor", "Maple", "Quartz", "Lumen", "Cobalt", "Vertex", "Pioneer",
+    "Summit", "Cascade", "Orchard", "Beacon", "Granite", "Meadow", "Falcon", "Sterling", "Willow",
+    "Zenith", "Aurora", "Bramble", "Copper", "Delta", "Ember", "Fjord", "Glacier",
+];
+const SUFFIXES: &[&str] = &[
+    "Holdings Ltd",
+    "Logistics GmbH",
+    "Components Inc.",
+    "Foods S.A.",
+    "Partners LLC",
+    "Textiles Co., Ltd.",
+    "Consulting AB",
+    "Optics Pty Ltd",
+];
+
+fn unlisted(rng: &mut Rng) -> String {
+    format!(
+        "{} {} {}",
+        WORDS[rng.below(WORDS.len())],
+        WORDS[rng.below(WORDS.len())],
+        SUFFIXES[rng.below(SUFFIXES.len())]
+    )
+}
+
+fn measure(list: &ScreeningList) {
+    let names: Vec<&str> = list
+        .entries()
+        .iter()
+        .flat_map(|e| {
+            std::iter::once(e.name.as_str()).chain(e.alt_names.iter().map(String::as_str))
+        })
+        .collect();
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut queries: Vec<(u8, String)> = Vec::with_capacity(20_000);
+    for i in 0..20_000 {
+        let listed = names[rng.below(names.len())];
+        queries.push(match i % 3 {
+            0 => (0, listed.to_owned()),
+            1 => (1, disguise(listed, rng.below(4))),
+            _ => (2, unlisted(&mut rng)),
+        });
+    }
+    let mut times: [Vec<u128>; 3] = Default::default();
+    let mut all: Vec<u128> = Vec::with_capacity(queries.len());
+    let mut hits = [0usize; 3];
+    let mut slowest: Vec<(u128, String)> = Vec::new();
+    let mut unlisted_hits: Vec<String> = Vec::new();
+    for (kind, query) in &queries {
+        let start = Instant::now();
+        let found = list.screen(&[query.as_str()], DEFAULT_THRESHOLD, 10);
+        let nanos = start.elapsed().as_nanos();
+        if std::env::var_os("SCREEN_BUDGET_VERBOSE").is_some() {
+            slowest.push((nanos, query.clone()));
+            if *kind == 1 && found.is_empty() {
+                println!("  disguised miss {query:?}");
+            }
+            if *kind == 2 && !found.is_empty() && unlisted_hits.len() < 10 {
+                unlisted_hits.push(format!(
+                    "{query:?} -> {:?} {:.3}",
+                    found[0].hit.listed_name, found[0].hit.score
+                ));
+            }
+        }
+        times[*kind as usize].push(nanos);
+        all.push(nanos);
+        hits[*kind as usize] += usize::from(!found.is_empty());
+    }
+    slowest.sort_unstable_by_key(|s| std::cmp::Reverse(s.0));
+    for (nanos, query) in slowest.iter().take(15) {
+        println!("  slow {:.0} us {query:?}", *nanos as f64 / 1000.0);
+    }
+    for line in &unlisted_hits {
+        println!("  unlisted hit {line}");
+    }
+    let pct = |v: &mut Vec<u128>, p: f64| -> f64 {
+        v.sort_unstable();
+        let i = ((v.len() as f64 - 1.0) * p).round() as usize;
+        v[i] as f64 / 1000.0
+    };
+    println!(
+        "screenings: {} (listed/disguised/unlisted), p50 {:.1} us, p99 {:.1} us, max {:.1} us",
+        all.len(),
+        pct(&mut all, 0.5),
+        pct(&mut all, 0.99),
+        pct(&mut all, 1.0)
+    );
+    for (kind, label) in ["listed", "disguised", "unlisted"].iter().enumerate() {
+        let v = &mut times[kind];
+        let n = v.len();
+        println!(
+            "  {label:9}: {n} screenings, {} with a hit, p50 {:.1} us, p99 {:.1} us",
+            hits[kind],
+            pct(v, 0.5),
+            pct(v, 0.99)
+        );
+    }
+}
+
+struct Check {
+    failures: usize,
+}
+
+impl Check {
+    fn hit(
+        &mut self,
+        list: &ScreeningList,
+        query: &str,
+        expect_name: &str,
+        source: ListSource,
+        exact: bool,
+    ) {
+        let hits = list.screen(&[query], DEFAULT_THRESHOLD, 10);
+        let found = hits.iter().find(|h| {
+            h.entry.list_source() == source
+                && (h.entry.name.eq_ignore_ascii_case(expect_name)
+                    || h.entry
+                        .alt_names
+                        .iter()
+                        .any(|a| a.eq_ignore_ascii_case(expect_name)))
+        });
+        let ok = found.is_some_and(|h| h.hit.exact || !exact);
+        let shown = found
+            .map(|h| {
+                format!(
+                    "{:.3} exact={} signals={:?}",
+                    h.hit.score, h.hit.exact, h.hit.signals
+                )
+            })
+            .unwrap_or_else(|| {
+                format!(
+                    "not found; top: {:?}",
+                    hits.first().map(|h| (&h.entry.name, h.hit.score))
+                )
+            });
+        println!(
+            "{} hit  {query:?} -> {expect_name} ({source}): {shown}",
+            if ok { "ok  " } else { "FAIL" }
+        );
+        self.failures += usize::from(!ok);
+    }
+
+    fn miss(&mut self, list: &ScreeningList, query: &str) {
+        let hits = list.screen(&[query], DEFAULT_THRESHOLD, 3);
+        let ok = hits.is_empty();
+        let shown: Vec<_> = hits
+            .iter()
+            .map(|h| {
+                format!(
+                    "{} ({}) {:.3}",
+                    h.hit.listed_name,
+                    h.entry.list_source(),
+                    h.hit.score
+                )
+            })
+            .collect();
+        println!(
+            "{} miss {query:?}: {shown:?}",
+            if ok { "ok  " } else { "FAIL" }
+        );
+        self.failures += usize::from(!ok);
+    }
+}
+
+fn check(list: &ScreeningList) -> usize {
+    let mut c = Check { failures: 0 };
+    use ListSource::*;
+    let huawei = "HUAWEI TECHNOLOGIES CO., LTD.";
+    let smic = "Semiconductor Manufacturing International Corporation";
+    let ymtc = "Yangtze Memory Technologies Co., Ltd.";
+    // Listed names, exactly.
+    c.hit(list, huawei, huawei, Cmic, true);
+    c.hit(list, smic, smic, Cmic, true);
+    c.hit(
+        list,
+        smic,
+        "Semiconductor Manufacturing International Corporation (SMIC)",
+        EntityList,
+        true,
+    );
+    c.hit(list, ymtc, ymtc, EntityList, true);
+    c.hit(
+        list,
+        "ELHAM ABRISHAMI",
+        "ELHAM ABRISHAMI",
+        DeniedPersons,
+        true,
+    );
+    c.hit(
+        list,
+        "KATSUTA KEISUKE",
+        "KATSUTA KEISUKE",
+        DeniedPersons,
+        true,
+    );
+    c.hit(
+        list,
+        "BANCO NACIONAL DE CUBA",
+        "BANCO NACIONAL DE CUBA",
+        Sdn,
+        true,
+    );
+    c.hit(
+        list,
+        "China Mobile",
+        "China Mobile Communications Group Co., Ltd.",
+        Cmic,
+        true,
+    );
+    // Disguised.
+    c.hit(list, "\u{0405}\u{041C}\u{0406}\u{0421}", "SMIC", Cmic, true);
+    c.hit(
+        list,
+        "ＨＵＡＷＥＩ ＴＥＣＨＮＯＬＯＧＩＥＳ",
+        huawei,
+        Cmic,
+        true,
+    );
+    c.hit(list, "Huаwei Technologies", huawei, Cmic, true);
+    c.hit(
+        list,
+        "Yangtze\u{200B} Memory Tech\u{200D}nologies",
+        ymtc,
+        EntityList,
+        true,
+    );
+    c.hit(list, "Semiconductor Mfg. Int'l Corp.", smic, Cmic, true);
+    c.hit(list, "SEMICONDUCTOR MANUFACTURING INTL", smic, Cmic, true);
+    c.hit(
+        list,
+        "Manufacturing International Semiconductor",
+        smic,
+        Cmic,
+        true,
+    );
+    c.hit(list, "Yangtze Memory Tech", ymtc, EntityList, true);
+    c.hit(
+        list,
+        "ABRISHAMI, Elham",
+        "ELHAM ABRISHAMI",
+        DeniedPersons,
+        true,
+    );
+    c.hit(
+        list,
+        "Bаnсо Nасiоnаl de Cuba",
+        "BANCO NACIONAL DE CUBA",
+        Sdn,
+        true,
+    );
+    c.hit(
+        list,
+        "Ｂａｎｃｏ Ｎａｃｉｏｎａｌ ｄｅ Ｃｕｂａ",
+        "BANCO NACIONAL DE CUBA",
+        Sdn,
+        true,
+    );
+    // Near misses.
+    c.hit(list, "Huawei Technolgies", huawei, Cmic, false);
+    c.hit(list, "SMIC Trading Limited", "SMIC", Cmic, false);
+    c.hit(
+        list,
+        "Yangtze Memory Technology Company",
+        ymtc,
+        EntityList,
+        false,
+    );
+    // Unlisted controls.
+    for control in [
+        "Toyota Motor Corporation",
+        "Robert Bosch GmbH",
+        "Siemens AG",
+        "Sony Group Corporation",
+        "Nestlé S.A.",
+        "Example Memory Co.",
+        "Taiwan Semiconductor Manufacturing Company",
+        "Samsung Electronics Co., Ltd.",
+        "ASML Holding N.V.",
+        "Intel Corporation",
+        "Tokyo Electron Limited",
+        "Infineon Technologies AG",
+    ] {
+        c.miss(list, control);
+    }
+    c.failures
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let Some(path) = args.next() else {
+        eprintln!("usage: screen_budget <consolidated.json|csv> [--check-only]");
+        std::process::exit(2);
+    };
+    let check_only = args.any(|a| a == "--check-only");
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| {
+        eprintln!("{path}: {e}");
+        std::process::exit(2);
+    });
+    let rss_before = vm_rss_kib();
+    let start = Instant::now();
+    let list = match ScreeningList::load(&bytes, &path) {
+        Ok(list) => list,
+        Err(e) => {
+            eprintln!("load failed: {e}");
+            std::process::exit(1);
+        }
+    };
+    let load_ms = start.elapsed().as_secs_f64() * 1000.0;
+    let rss_after = vm_rss_kib();
+    println!(
+        "load: {load_ms:.0} ms, {} entries, {} names, list date {:?} ({}), {}",
+        list.entries().len(),
+        list.index().len(),
+        list.list_date(),
+        list.date_basis().map_or("none", |b| b.as_str()),
+        list.digest()
+    );
+    println!(
+        "VmRSS: {} KiB before load (file bytes held), {} KiB after; index heap ~{} KiB",
+        rss_before.unwrap_or(0),
+        rss_after.unwrap_or(0),
+        list.index().heap_bytes() / 1024
+    );
+    let counts: Vec<String> = list
+        .counts_by_source()
+        .iter()
+        .map(|(s, n)| format!("{s} {n}"))
+        .collect();
+    println!("per source: {}", counts.join(", "));
+    if !check_only {
+        measure(&list);
+    }
+    let failures = check(&list);
+    if failures > 0 {
+        println!("{failures} check(s) failed");
+        std::process::exit(1);
+    }
+    println!("all checks passed");
+}
