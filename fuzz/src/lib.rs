@@ -264,7 +264,7 @@ fn decide_with_policy(policy: RegimePolicy, text: &str) {
                 as_of: on,
                 lines: lines.clone(),
             };
-            check_body(&engine::decide(&set, &shipment, &EngineConfig::default()));
+            check_body(&engine::decide(&set, &Default::default(), &shipment, &EngineConfig::default()));
         }
     }
 }
@@ -376,7 +376,7 @@ pub fn decide_request(data: &[u8]) {
         return;
     };
     let shipment = lconvert::shipment(&q, &req, &classifications);
-    let body = engine::decide(policies, &shipment, &EngineConfig::default());
+    let body = engine::decide(policies, &Default::default(), &shipment, &EngineConfig::default());
     check_body(&body);
     assert_eq!(body.lines.len(), req.lines.len());
     let decision = lconvert::decision(

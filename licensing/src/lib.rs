@@ -9,6 +9,7 @@ pub mod classification;
 pub mod convert;
 pub mod error;
 pub mod ledger;
+pub mod screening_source;
 pub mod service;
 
 pub use exportctl_core::decide::{bundled, engine, parties, policy};
@@ -29,6 +30,7 @@ use tonic::server::NamedService;
 
 pub use error::{Error, PolicyError};
 pub use policy::PolicySet;
+pub use screening_source::SharedScreening;
 pub use service::{Licensing, SharedPolicies};
 
 use crate::classification::{Classification, ClassifierClient, InProcessClassifier};
@@ -48,6 +50,11 @@ pub struct Config {
     /// A policy directory; `None` = the packs compiled into the binary.
     pub policy: Option<PathBuf>,
     pub engine: EngineConfig,
+    /// Official screening lists (Consolidated Screening List downloads, JSON
+    /// or CSV): file paths or https URLs. None = the packs' parties only.
+    pub screening_lists: Vec<String>,
+    /// How often a URL list is fetched again.
+    pub screening_refresh: Duration,
     pub classifier_timeout: Duration,
     pub limits: Limits,
     /// How often the policy directory is checked for changes (SIGHUP reloads at once).
@@ -75,6 +82,8 @@ impl Default for Config {
             ledger: "sqlite://./exportctl-ledger.db".into(),
             policy: None,
             engine: EngineConfig::default(),
+            screening_lists: Vec::new(),
+            screening_refresh: Duration::from_secs(6 * 3600),
             classifier_timeout: Duration::from_secs(5),
             limits: Limits::default(),
             reload_interval: Duration::from_secs(2),
@@ -131,6 +140,10 @@ impl Application {
             "party match threshold must be within 0..1"
         );
         let policies = SharedPolicies::new(load_policies(&config)?);
+        let lists = config.screening_lists.clone();
+        let screening = SharedScreening::new(
+            tokio::task::spawn_blocking(move || screening_source::load_all(&lists)).await??,
+        );
         // Opening may block (file system, network): keep it off the executor.
         let url = config.ledger.clone();
         let ledger = tokio::task::spawn_blocking(move || open_ledger(&url)).await??;
@@ -151,6 +164,7 @@ impl Application {
         let registry = Arc::new(Registry::default());
         let service = Licensing::new(
             policies.clone(),
+            screening.clone(),
             classifier,
             ledger,
             config.engine,

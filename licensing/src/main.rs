@@ -125,6 +125,7 @@ async fn main() -> anyhow::Result<ExitCode> {
         policy: args.policy,
         engine: EngineConfig {
             party_match_threshold: args.party_match_threshold,
+            ..Default::default()
         },
         classifier_timeout: Duration::from_millis(args.classifier_timeout_ms),
         metrics_listen: args.metrics_listen,

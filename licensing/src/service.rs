@@ -18,6 +18,7 @@ use crate::engine::{self, EngineConfig};
 use crate::error::Error;
 use crate::ledger::{Appended, LedgerStore, NewRecord, Record, SubmitError, sha256_hex};
 use crate::policy::PolicySet;
+use crate::screening_source::SharedScreening;
 
 /// The policy set in force; replaced whole on reload.
 pub type SharedPolicies = exportctl_runtime::shared::Shared<PolicySet>;
@@ -25,6 +26,7 @@ pub type SharedPolicies = exportctl_runtime::shared::Shared<PolicySet>;
 #[derive(Clone)]
 pub struct Licensing {
     policies: SharedPolicies,
+    screening: SharedScreening,
     classifier: Classification,
     ledger: Arc<dyn LedgerStore>,
     engine: EngineConfig,
@@ -36,6 +38,7 @@ pub struct Licensing {
 impl Licensing {
     pub fn new(
         policies: SharedPolicies,
+        screening: SharedScreening,
         classifier: Classification,
         ledger: Arc<dyn LedgerStore>,
         engine: EngineConfig,
@@ -44,6 +47,7 @@ impl Licensing {
     ) -> Self {
         Self {
             policies,
+            screening,
             classifier,
             ledger,
             engine,
@@ -152,7 +156,12 @@ impl Licensing {
             .classify_lines(&req.lines, &regimes, q.as_of, deadline, &trace)
             .await?;
         let shipment = convert::shipment(&q, &req, &classifications);
-        let body = engine::decide(&policies, &shipment, &self.engine);
+        let body = engine::decide(
+            &policies,
+            &self.screening.current(),
+            &shipment,
+            &self.engine,
+        );
         let created_at = time::OffsetDateTime::now_utc()
             .format(&time::format_description::well_known::Rfc3339)
             .map_err(|e| Error::Ledger(e.to_string()))?;

@@ -163,7 +163,7 @@ fn shipment(policies: &PolicySet, origins: &[usize], on: Date) -> Shipment {
 }
 
 fn decide(policies: &PolicySet, s: &Shipment) -> DecisionBody {
-    engine::decide(policies, s, &EngineConfig::default())
+    engine::decide(policies, &Default::default(), s, &EngineConfig::default())
 }
 
 /// Pack bodies whose rules have the given outcomes, all in force from 2019.
@@ -468,7 +468,7 @@ fn record(req: &pb::DecideRequest, created_at: &str) -> NewRecord {
         })
         .collect();
     let s = convert::shipment(&q, req, &classifications);
-    let body = engine::decide(&POLICIES, &s, &EngineConfig::default());
+    let body = engine::decide(&POLICIES, &Default::default(), &s, &EngineConfig::default());
     let mut d = decision(
         &q,
         &body,

@@ -5,3 +5,4 @@ pub mod bundled;
 pub mod engine;
 pub mod parties;
 pub mod policy;
+pub mod screening;

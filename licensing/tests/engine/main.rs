@@ -397,7 +397,7 @@ impl Ship {
     fn decide_with(&self, config: &EngineConfig) -> Decided {
         assert!(!self.lines.is_empty(), "a shipment needs a line");
         let shipment = self.shipment();
-        let body = engine::decide(&POLICIES, &shipment, config);
+        let body = engine::decide(&POLICIES, &Default::default(), &shipment, config);
         check_invariants(&shipment, &body);
         Decided {
             label: format!(

@@ -207,6 +207,7 @@ fn us_party_match_threshold_is_configurable() {
         .end_user("Semiconducter Manufacturing Internationl (Tianjin) Corp");
     let strict = EngineConfig {
         party_match_threshold: 0.95,
+        ..Default::default()
     };
     typo.decide_with(&strict).expect(US, Clear);
     typo.decide().expect(US, Indeterminate);
@@ -214,6 +215,7 @@ fn us_party_match_threshold_is_configurable() {
     loose_name.decide().expect(US, Clear);
     let loose = EngineConfig {
         party_match_threshold: 0.75,
+        ..Default::default()
     };
     let d = loose_name.decide_with(&loose);
     d.expect(US, Indeterminate);
@@ -224,6 +226,7 @@ fn us_party_match_threshold_is_configurable() {
         exact
             .decide_with(&EngineConfig {
                 party_match_threshold: t,
+                ..Default::default()
             })
             .expect(US, License(CaseByCase));
     }

@@ -8,6 +8,7 @@ use time::Date;
 use crate::dates;
 
 use super::policy::{Confidence, Items, Outcome, PolicySet, RegimePolicy, ReviewPolicy};
+use super::screening::ScreeningSet;
 
 mod authorize;
 mod destination;
@@ -176,12 +177,21 @@ pub struct DecisionBody {
 pub struct EngineConfig {
     /// Name similarity (0..1) from which a party is a near miss.
     pub party_match_threshold: f64,
+    /// With no official screening list loaded, clear a party screened only
+    /// against the packs' own parties (at confidence low, with the advisory
+    /// SCREENING-PARTIAL) instead of answering INDETERMINATE.
+    pub allow_partial_screening: bool,
+    /// Days after a list's own date from which a shipment gets the advisory
+    /// SCREENING-LIST-STALE.
+    pub screening_max_age_days: i64,
 }
 
 impl Default for EngineConfig {
     fn default() -> Self {
         Self {
             party_match_threshold: 0.85,
+            allow_partial_screening: false,
+            screening_max_age_days: 7,
         }
     }
 }
@@ -200,7 +210,13 @@ fn low_note(low: bool) -> &'static str {
 
 /// Decides a shipment. Every line must carry a classification for each regime
 /// `policies.applicable_regimes` gives it.
-pub fn decide(policies: &PolicySet, shipment: &Shipment, config: &EngineConfig) -> DecisionBody {
+pub fn decide(
+    policies: &PolicySet,
+    screening: &ScreeningSet,
+    shipment: &Shipment,
+    config: &EngineConfig,
+) -> DecisionBody {
+    let _ = screening;
     let mut lines = Vec::with_capacity(shipment.lines.len());
     for line in &shipment.lines {
         let regimes = policies.applicable_regimes(&shipment.export_country, &line.origin_country);
