@@ -36,6 +36,11 @@ async fn start(name: &str) -> Services {
         listen: any_port,
         classifier_url: classifier_url.clone(),
         ledger: format!("sqlite://{}", dir.join("ledger.db").display()),
+        // The official-layout fixture, as a production service loads the official list.
+        screening_lists: vec![format!(
+            "{}/../screening/tests/fixtures/csl-small.json",
+            env!("CARGO_MANIFEST_DIR")
+        )],
         ..Default::default()
     })
     .await

@@ -136,9 +136,9 @@ fn decide(
         end_user: Some(Party {
             name: end_user.into(),
             country: destination.into(),
-            aliases: Vec::new(),
-            address: String::new(),
+            ..Default::default()
         }),
+        parties: Vec::new(),
         end_use: Some(end_use),
         lines,
         as_of: as_of.into(),

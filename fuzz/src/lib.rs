@@ -15,7 +15,7 @@ use exportctl_core::dates;
 use exportctl_licensing::classification::{Classification, InProcessClassifier};
 use exportctl_licensing::engine::{self, EngineConfig, LineFacts, MatchedEntry, Shipment};
 use exportctl_licensing::policy::{COMMON_FILE, Outcome, RegimePolicy, Source as PolicySource};
-use exportctl_licensing::{PolicySet, convert as lconvert, parties};
+use exportctl_licensing::{PolicySet, convert as lconvert};
 use exportctl_proto::classifier as cpb;
 use exportctl_proto::licensing as lpb;
 use exportctl_runtime::trace::TraceParent;
@@ -249,11 +249,8 @@ fn decide_with_policy(policy: RegimePolicy, text: &str) {
             let shipment = Shipment {
                 export_country: export.clone(),
                 destination: destination.clone(),
-                end_user: engine::PartyFacts {
-                    name: end_user_name.clone(),
-                    country: destination.clone(),
-                    normalized: vec![parties::normalize(&end_user_name)],
-                },
+                end_user: engine::PartyFacts::end_user(&end_user_name, destination, &[]),
+                parties: Vec::new(),
                 end_use: engine::EndUseFacts {
                     purpose: Some("military".into()),
                     ic_production: Some(true),

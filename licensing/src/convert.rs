@@ -22,6 +22,18 @@ pub const MAX_LINE_ID: usize = 64;
 pub const MAX_ENTRIES: usize = 32;
 
 pub const PURPOSES: &[&str] = &["civil", "military", "wmd", "other"];
+/// Roles of `DecideRequest.parties` (the end user has its own field).
+pub const ROLES: &[&str] = &[
+    "sold_to",
+    "ship_to",
+    "consignee",
+    "intermediate_consignee",
+    "forwarder",
+    "purchaser",
+    "end_user",
+];
+/// Most parties besides the end user.
+pub const MAX_PARTIES: usize = 50;
 pub const ARCHITECTURES: &[&str] = &["planar", "finfet", "gaafet", "other"];
 
 /// A validated Decide request, before classification.
@@ -31,8 +43,46 @@ pub struct DecideQuery {
     pub export_country: String,
     pub destination: String,
     pub end_user: PartyFacts,
+    pub parties: Vec<PartyFacts>,
     pub end_use: EndUseFacts,
     pub as_of: Date,
+}
+
+/// One party: a name to screen (with letters or digits), a country, aliases.
+fn party(bad: &mut Vec<FieldViolation>, field: &str, role: &str, p: &pb::Party) -> PartyFacts {
+    text(bad, &format!("{field}.name"), &p.name, MAX_NAME, true);
+    country(
+        bad,
+        &format!("{field}.country"),
+        &p.country,
+        field == "end_user",
+    );
+    text(bad, &format!("{field}.address"), &p.address, 1024, false);
+    if p.aliases.len() > MAX_ALIASES {
+        bad.push(FieldViolation::new(
+            format!("{field}.aliases"),
+            format!("at most {MAX_ALIASES} aliases"),
+        ));
+    }
+    for (i, a) in p.aliases.iter().enumerate().take(MAX_ALIASES) {
+        text(bad, &format!("{field}.aliases[{i}]"), a, MAX_NAME, true);
+    }
+    let screenable = std::iter::once(&p.name)
+        .chain(&p.aliases)
+        .any(|n| !exportctl_screening::normalize(n).tokens.is_empty());
+    if !screenable && !p.name.trim().is_empty() {
+        bad.push(FieldViolation::new(
+            format!("{field}.name"),
+            "has no letters or digits to screen",
+        ));
+    }
+    PartyFacts {
+        role: role.to_string(),
+        field: field.to_string(),
+        name: p.name.clone(),
+        country: p.country.clone(),
+        aliases: p.aliases.iter().take(MAX_ALIASES).cloned().collect(),
+    }
 }
 
 fn country(bad: &mut Vec<FieldViolation>, field: &str, value: &str, required: bool) {
@@ -127,43 +177,31 @@ pub fn decide_query(
             ));
             PartyFacts::default()
         }
-        Some(p) => {
-            text(&mut bad, "end_user.name", &p.name, MAX_NAME, true);
-            country(&mut bad, "end_user.country", &p.country, true);
-            text(&mut bad, "end_user.address", &p.address, 1024, false);
-            if p.aliases.len() > MAX_ALIASES {
-                bad.push(FieldViolation::new(
-                    "end_user.aliases",
-                    format!("at most {MAX_ALIASES} aliases"),
-                ));
-            }
-            for (i, a) in p.aliases.iter().enumerate().take(MAX_ALIASES) {
-                text(
-                    &mut bad,
-                    &format!("end_user.aliases[{i}]"),
-                    a,
-                    MAX_NAME,
-                    true,
-                );
-            }
-            let mut normalized: Vec<String> = std::iter::once(&p.name)
-                .chain(&p.aliases)
-                .map(|n| parties::normalize(n))
-                .collect();
-            normalized.retain(|n| !n.is_empty());
-            if normalized.is_empty() && !p.name.trim().is_empty() {
-                bad.push(FieldViolation::new(
-                    "end_user.name",
-                    "has no letters or digits to screen",
-                ));
-            }
-            PartyFacts {
-                name: p.name.clone(),
-                country: p.country.clone(),
-                normalized,
-            }
-        }
+        Some(p) => party(&mut bad, "end_user", "end_user", p),
     };
+    if req.parties.len() > MAX_PARTIES {
+        bad.push(FieldViolation::new(
+            "parties",
+            format!("at most {MAX_PARTIES} parties"),
+        ));
+    }
+    let parties: Vec<PartyFacts> = req
+        .parties
+        .iter()
+        .take(MAX_PARTIES)
+        .enumerate()
+        .map(|(i, p)| {
+            let field = format!("parties[{i}]");
+            let role = vocab(&mut bad, &format!("{field}.role"), &p.role, ROLES);
+            if p.role.is_empty() {
+                bad.push(FieldViolation::new(
+                    format!("{field}.role"),
+                    format!("required; one of {}", ROLES.join(", ")),
+                ));
+            }
+            party(&mut bad, &field, role.as_deref().unwrap_or(""), p)
+        })
+        .collect();
 
     let e = req.end_use.clone().unwrap_or_default();
     let end_use = EndUseFacts {
@@ -288,6 +326,7 @@ pub fn decide_query(
             export_country: req.export_country.clone(),
             destination: req.destination_country.clone(),
             end_user,
+            parties,
             end_use,
             as_of,
         }),
@@ -307,6 +346,7 @@ pub fn shipment(
         export_country: q.export_country.clone(),
         destination: q.destination.clone(),
         end_user: q.end_user.clone(),
+        parties: q.parties.clone(),
         end_use: q.end_use.clone(),
         as_of: q.as_of,
         lines: req
@@ -458,6 +498,7 @@ pub fn decision(
                         } else {
                             cpb::Confidence::High
                         } as i32,
+                        party_match: d.party_match.as_ref().map(party_match),
                     })
                     .collect(),
             })
@@ -480,6 +521,49 @@ pub fn decision(
         record_hash: String::new(),
         export_country: q.export_country.clone(),
         destination_country: q.destination.clone(),
+        screening_sources: body
+            .screening_sources
+            .iter()
+            .map(screening_source)
+            .collect(),
+        pack_vintages: body
+            .pack_vintages
+            .iter()
+            .map(|(regime, version, reviewed)| pb::PackVintage {
+                regime: regime.clone(),
+                version: version.clone(),
+                reviewed_through: reviewed.map(dates::format).unwrap_or_default(),
+            })
+            .collect(),
+    }
+}
+
+pub fn screening_source(s: &engine::ScreeningSourceFacts) -> pb::ScreeningSource {
+    pb::ScreeningSource {
+        name: s.name.clone(),
+        list_date: s.list_date.map(dates::format).unwrap_or_default(),
+        date_basis: s.date_basis.clone(),
+        entries: s.entries as i64,
+        digest: s.digest.clone(),
+    }
+}
+
+pub fn party_match(m: &engine::PartyMatchFacts) -> pb::PartyMatch {
+    pb::PartyMatch {
+        role: m.role.clone(),
+        party_name: m.party_name.clone(),
+        list: m.list.clone(),
+        list_name: m.list_name.clone(),
+        entry_name: m.entry_name.clone(),
+        matched_name: m.matched_name.clone(),
+        score: m.score,
+        exact: m.exact,
+        federal_register_notice: m.federal_register_notice.clone(),
+        source_list_url: m.source_list_url.clone(),
+        signals: m.signals.clone(),
+        license_requirement: m.license_requirement.clone(),
+        license_policy: m.license_policy.clone(),
+        entry_id: m.entry_id.clone(),
     }
 }
 
@@ -636,5 +720,70 @@ pub fn destination_status(
         memberships,
         measures,
         rules_digest: policies.digest.clone(),
+    }
+}
+
+/// Most matches ScreenParties returns per party (default 10).
+pub const MAX_MATCHES: usize = 50;
+
+/// A validated ScreenParties request: the parties, the date, the match cap.
+pub fn screen_query(
+    req: &pb::ScreenPartiesRequest,
+) -> Result<(Vec<PartyFacts>, Date, usize), Vec<FieldViolation>> {
+    let mut bad = Vec::new();
+    if req.parties.is_empty() {
+        bad.push(FieldViolation::new(
+            "parties",
+            "required: at least one party",
+        ));
+    }
+    if req.parties.len() > MAX_PARTIES {
+        bad.push(FieldViolation::new(
+            "parties",
+            format!("at most {MAX_PARTIES} parties per call"),
+        ));
+    }
+    let parties: Vec<PartyFacts> = req
+        .parties
+        .iter()
+        .take(MAX_PARTIES)
+        .enumerate()
+        .map(|(i, p)| {
+            let field = format!("parties[{i}]");
+            let role = vocab(&mut bad, &format!("{field}.role"), &p.role, ROLES);
+            party(&mut bad, &field, role.as_deref().unwrap_or(""), p)
+        })
+        .collect();
+    let as_of = dates::parse_or_today(&req.as_of)
+        .map_err(|m| bad.push(FieldViolation::new("as_of", m)))
+        .ok();
+    let max = match req.max_matches {
+        0 => 10,
+        n if n < 0 => {
+            bad.push(FieldViolation::new("max_matches", "must not be negative"));
+            0
+        }
+        n => (n as usize).min(MAX_MATCHES),
+    };
+    match as_of {
+        Some(on) if bad.is_empty() => Ok((parties, on, max)),
+        _ => Err(bad),
+    }
+}
+
+pub fn party_screening(p: &pb::Party, report: &engine::PartyReport) -> pb::PartyScreening {
+    pb::PartyScreening {
+        party: Some(p.clone()),
+        matches: report
+            .matches
+            .iter()
+            .map(|m| pb::ScreeningMatch {
+                r#match: Some(party_match(&m.facts)),
+                effect: outcome(m.effect) as i32,
+                explanation: m.explanation.clone(),
+            })
+            .collect(),
+        outcome: outcome(report.outcome) as i32,
+        explanation: report.explanation.clone(),
     }
 }

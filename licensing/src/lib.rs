@@ -120,7 +120,7 @@ pub fn load_policies(config: &Config) -> Result<PolicySet, PolicyError> {
 fn scope_of(path: &str) -> Option<Scope> {
     let method = path.strip_prefix("/exportctl.licensing.v1.LicensingService/")?;
     Some(match method {
-        "Decide" => Scope::Decide,
+        "Decide" | "ScreenParties" => Scope::Decide,
         "VerifyLedger" => Scope::Admin,
         _ => Scope::Read,
     })

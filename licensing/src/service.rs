@@ -281,6 +281,31 @@ impl LicensingService for Licensing {
         )))
     }
 
+    async fn screen_parties(
+        &self,
+        request: Request<pb::ScreenPartiesRequest>,
+    ) -> Result<Response<pb::ScreenPartiesResponse>, Status> {
+        let req = request.into_inner();
+        let (parties, on, max) = convert::screen_query(&req).map_err(Error::InvalidArgument)?;
+        let (policies, screening) = (self.policies.current(), self.screening.current());
+        let results = req
+            .parties
+            .iter()
+            .zip(&parties)
+            .map(|(p, facts)| {
+                let report =
+                    engine::screen_party(&policies, &screening, facts, on, &self.engine, max);
+                convert::party_screening(p, &report)
+            })
+            .collect();
+        let sources = engine::screening_sources(&screening);
+        Ok(Response::new(pb::ScreenPartiesResponse {
+            results,
+            screening_sources: sources.iter().map(convert::screening_source).collect(),
+            as_of: exportctl_core::dates::format(on),
+        }))
+    }
+
     async fn verify_ledger(
         &self,
         _request: Request<pb::VerifyLedgerRequest>,

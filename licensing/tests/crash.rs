@@ -91,6 +91,7 @@ fn shipment(request_id: &str, n: usize) -> pb::DecideRequest {
             country: destination.into(),
             ..Default::default()
         }),
+        parties: Vec::new(),
         end_use: Some(pb::EndUse {
             purpose: "civil".into(),
             ..Default::default()

@@ -28,7 +28,6 @@ use exportctl_licensing::engine::{
 use exportctl_licensing::ledger::{
     Appended, LedgerStore, NewRecord, Record, SqliteLedger, sha256_hex,
 };
-use exportctl_licensing::parties;
 use exportctl_licensing::policy::{COMMON_FILE, Outcome, Source, Validity};
 use exportctl_proto::classifier::{self as cpb, ItemKind, ProductSpec};
 use exportctl_proto::licensing::{self as pb, EndUse, LineItem, Party};
@@ -130,11 +129,8 @@ fn shipment(policies: &PolicySet, origins: &[usize], on: Date) -> Shipment {
     Shipment {
         export_country: "ZZ".into(),
         destination: "DE".into(),
-        end_user: engine::PartyFacts {
-            name: "Example Buyer GmbH".into(),
-            country: "DE".into(),
-            normalized: vec![parties::normalize("Example Buyer GmbH")],
-        },
+        end_user: engine::PartyFacts::end_user("Example Buyer GmbH", "DE", &[]),
+        parties: Vec::new(),
         end_use: engine::EndUseFacts::default(),
         as_of: on,
         lines: origins
@@ -424,6 +420,7 @@ fn request(id: &str, c: &Content) -> pb::DecideRequest {
             country: c.destination.into(),
             ..Default::default()
         }),
+        parties: Vec::new(),
         end_use: Some(EndUse {
             purpose: "civil".into(),
             ..Default::default()

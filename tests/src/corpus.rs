@@ -148,6 +148,7 @@ impl Scenario {
                 country: self.end_user.country.clone(),
                 ..Default::default()
             }),
+            parties: Vec::new(),
             end_use: Some(self.end_use()?),
             lines: vec![pb::LineItem {
                 line_id: "10".into(),

@@ -98,9 +98,22 @@ pub async fn classifier_client(server: &Running) -> ClassifierServiceClient<Chan
         .expect("connects")
 }
 
-/// Starts a licensing service on 127.0.0.1:0 with the given config (listen is overridden).
+/// The official-layout screening list fixture (hand-written, ten entries).
+pub fn screening_fixture() -> String {
+    format!(
+        "{}/../screening/tests/fixtures/csl-small.json",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+/// Starts a licensing service on 127.0.0.1:0 with the given config (listen is
+/// overridden); with no screening list given, it loads the fixture, as a
+/// production service loads the official list.
 pub async fn start_licensing(mut config: exportctl_licensing::Config) -> Running {
     config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+    if config.screening_lists.is_empty() {
+        config.screening_lists = vec![screening_fixture()];
+    }
     let app = exportctl_licensing::Application::build(config)
         .await
         .expect("licensing builds");
@@ -176,6 +189,7 @@ pub fn gallium_nitride_shipment(
             country: destination.into(),
             ..Default::default()
         }),
+        parties: Vec::new(),
         end_use: Some(pb::EndUse {
             purpose: "civil".into(),
             ..Default::default()

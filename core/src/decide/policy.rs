@@ -5,6 +5,9 @@
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
+use std::sync::Arc;
+
+use exportctl_screening::NameIndex;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use time::Date;
@@ -174,9 +177,6 @@ pub struct PartyRow {
     pub name: String,
     #[serde(default)]
     pub aliases: Vec<String>,
-    /// Name and aliases, normalized once at load for screening.
-    #[serde(skip)]
-    pub normalized: Vec<String>,
     pub country: String,
     /// What a match means.
     pub outcome: Outcome,
@@ -268,9 +268,15 @@ pub struct PartyName {
     pub name: String,
     #[serde(default)]
     pub aliases: Vec<String>,
-    /// Name and aliases, normalized once at load for screening.
-    #[serde(skip)]
-    pub normalized: Vec<String>,
+}
+
+impl PartyName {
+    /// Whether any name or alias is the same party as any of `names`.
+    pub fn is_one_of(&self, names: &[&str]) -> bool {
+        std::iter::once(&self.name)
+            .chain(&self.aliases)
+            .any(|n| names.iter().any(|q| exportctl_screening::same_party(n, q)))
+    }
 }
 
 /// Takes authorizations away for some entries and destinations.
@@ -319,6 +325,16 @@ struct PackHeader {
     chart_reasons: Vec<String>,
     #[serde(default)]
     note: String,
+    /// The last day the pack's authors checked the regulation through.
+    #[serde(default)]
+    reviewed_through: Option<String>,
+    /// The official screening list this regime's end-user check needs (a
+    /// list loaded at run time); without one the check cannot clear a party.
+    #[serde(default)]
+    screening_list: Option<String>,
+    /// What explanations call the pack's chart (`[[chart]]` rows).
+    #[serde(default)]
+    chart_name: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -392,6 +408,11 @@ pub struct RegimePolicy {
     pub chart: Vec<ChartRow>,
     pub rules: Vec<(RuleRow, Validity)>,
     pub parties: Vec<(PartyRow, Validity)>,
+    /// The parties' names and aliases, owner = index into `parties`.
+    pub party_index: Arc<NameIndex>,
+    pub reviewed_through: Option<Date>,
+    pub screening_list: Option<String>,
+    pub chart_name: String,
     pub end_uses: Vec<(EndUseRow, Validity, Option<Date>)>,
     pub authorizations: Vec<(AuthorizationRow, Validity)>,
     pub restrictions: Vec<(RestrictionRow, Validity)>,
@@ -472,14 +493,6 @@ pub fn pattern_matches(pattern: &str, id: &str) -> bool {
         Some(prefix) => id.starts_with(prefix),
         None => pattern == id,
     }
-}
-
-/// A party's name then its aliases, normalized (the name stays first, even if empty).
-fn normalized_names(name: &str, aliases: &[String]) -> Vec<String> {
-    std::iter::once(name)
-        .chain(aliases.iter().map(String::as_str))
-        .map(super::parties::normalize)
-        .collect()
 }
 
 pub fn is_country_code(s: &str) -> bool {
@@ -619,16 +632,28 @@ impl RegimePolicy {
             rules.push((r, v));
         }
         let mut parties = Vec::new();
-        for mut p in parsed.party {
+        for p in parsed.party {
             unique(&p.id)?;
             let v = ck.cited(&p.id, &p.cited)?;
             ck.countries(&p.id, std::slice::from_ref(&p.country))?;
-            p.normalized = normalized_names(&p.name, &p.aliases);
-            if p.normalized[0].is_empty() {
+            if exportctl_screening::normalize(&p.name).tokens.is_empty() {
                 return Err(ck.err(&p.id, "party name is empty after normalization"));
             }
             parties.push((p, v));
         }
+        let party_index = Arc::new(NameIndex::build(parties.iter().enumerate().flat_map(
+            |(i, (p, _)): (usize, &(PartyRow, Validity))| {
+                std::iter::once(p.name.clone())
+                    .chain(p.aliases.iter().cloned())
+                    .map(move |n| (i, n))
+            },
+        )));
+        let reviewed_through = match &h.reviewed_through {
+            Some(d) => Some(
+                dates::parse(d).map_err(|m| ck.err("pack", format!("reviewed_through: {m}")))?,
+            ),
+            None => None,
+        };
         let mut end_uses = Vec::new();
         for e in parsed.end_use {
             unique(&e.id)?;
@@ -660,11 +685,8 @@ impl RegimePolicy {
             end_uses.push((e, v, redefined));
         }
         let mut authorizations = Vec::new();
-        for mut a in parsed.authorization {
+        for a in parsed.authorization {
             unique(&a.id)?;
-            for party in &mut a.parties {
-                party.normalized = normalized_names(&party.name, &party.aliases);
-            }
             let v = ck.cited(&a.id, &a.cited)?;
             ck.selector(&a.id, &a.destinations, &group_names)?;
             if let Some(ex) = &a.excluded_destinations {
@@ -702,6 +724,10 @@ impl RegimePolicy {
             }
             restrictions.push((r, v));
         }
+        let chart_name = h
+            .chart_name
+            .clone()
+            .unwrap_or_else(|| format!("{} country chart", h.regime));
         Ok(RegimePolicy {
             regime: h.regime,
             name: h.name,
@@ -716,6 +742,10 @@ impl RegimePolicy {
             chart: parsed.chart,
             rules,
             parties,
+            party_index,
+            reviewed_through,
+            screening_list: h.screening_list,
+            chart_name,
             end_uses,
             authorizations,
             restrictions,

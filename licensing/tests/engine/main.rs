@@ -14,6 +14,7 @@ use exportctl_classifier::RuleSet;
 use exportctl_classifier::convert::spec_facts;
 use exportctl_classifier::pack::Confidence;
 use exportctl_core::dates;
+use exportctl_core::decide::screening::{ScreeningList, ScreeningSet};
 use exportctl_licensing::engine::{
     self, DecisionBody, Determination, EndUseFacts, EngineConfig, LineDecision, LineFacts,
     MatchedEntry, PartyFacts, RegimeClassification, Shipment, UndeterminedEntry,
@@ -40,6 +41,7 @@ mod jp;
 mod kr;
 mod packs;
 mod properties;
+mod screening;
 mod severity;
 mod us_chart;
 mod us_embargoes;
@@ -53,6 +55,14 @@ mod us_parties;
 
 static POLICIES: LazyLock<PolicySet> =
     LazyLock::new(|| PolicySet::bundled().expect("bundled policy packs load"));
+/// The official screening list, as a small hand-written fixture in the
+/// official layout (the screening crate's), dated 2026-07-31.
+static SCREENING: LazyLock<ScreeningSet> = LazyLock::new(|| {
+    let bytes = include_bytes!("../../../screening/tests/fixtures/csl-small.json");
+    let mut list = ScreeningList::load(bytes, "csl-small.json").expect("fixture loads");
+    list.set_list_date(day("2026-07-31"));
+    ScreeningSet::new(vec![std::sync::Arc::new(list)])
+});
 static RULES: LazyLock<RuleSet> =
     LazyLock::new(|| RuleSet::bundled().expect("bundled classifier rule packs load"));
 
@@ -253,6 +263,10 @@ struct Ship {
     as_of: Date,
     end_user: String,
     aliases: Vec<String>,
+    /// `(role, name)` of the other parties.
+    parties: Vec<(String, String)>,
+    /// Whether the official screening list (the fixture) is loaded.
+    screening_list: bool,
     end_use: EndUseFacts,
     lines: Vec<(Line, String)>,
 }
@@ -265,6 +279,8 @@ fn ship(export: &str, destination: &str, as_of: &str) -> Ship {
         as_of: day(as_of),
         end_user: "Example Buyer Co.".into(),
         aliases: Vec::new(),
+        parties: Vec::new(),
+        screening_list: true,
         end_use: EndUseFacts {
             purpose: Some("civil".into()),
             ..Default::default()
@@ -300,6 +316,17 @@ impl Ship {
 
     fn end_user(mut self, name: &str) -> Self {
         self.end_user = name.into();
+        self
+    }
+
+    fn party(mut self, role: &str, name: &str) -> Self {
+        self.parties.push((role.into(), name.into()));
+        self
+    }
+
+    /// No official screening list loaded (only the packs' parties).
+    fn without_screening_list(mut self) -> Self {
+        self.screening_list = false;
         self
     }
 
@@ -352,19 +379,22 @@ impl Ship {
     }
 
     fn shipment(&self) -> Shipment {
-        let mut normalized: Vec<String> = std::iter::once(&self.end_user)
-            .chain(&self.aliases)
-            .map(|n| normalize(n))
-            .collect();
-        normalized.retain(|n| !n.is_empty());
         Shipment {
             export_country: self.export.clone(),
             destination: self.destination.clone(),
-            end_user: PartyFacts {
-                name: self.end_user.clone(),
-                country: self.destination.clone(),
-                normalized,
-            },
+            end_user: PartyFacts::end_user(&self.end_user, &self.destination, &self.aliases),
+            parties: self
+                .parties
+                .iter()
+                .enumerate()
+                .map(|(i, (role, name))| PartyFacts {
+                    role: role.clone(),
+                    field: format!("parties[{i}]"),
+                    name: name.clone(),
+                    country: self.destination.clone(),
+                    aliases: Vec::new(),
+                })
+                .collect(),
             end_use: self.end_use.clone(),
             as_of: self.as_of,
             lines: self
@@ -397,7 +427,13 @@ impl Ship {
     fn decide_with(&self, config: &EngineConfig) -> Decided {
         assert!(!self.lines.is_empty(), "a shipment needs a line");
         let shipment = self.shipment();
-        let body = engine::decide(&POLICIES, &Default::default(), &shipment, config);
+        let none = ScreeningSet::default();
+        let screening = if self.screening_list {
+            &*SCREENING
+        } else {
+            &none
+        };
+        let body = engine::decide(&POLICIES, screening, &shipment, config);
         check_invariants(&shipment, &body);
         Decided {
             label: format!(

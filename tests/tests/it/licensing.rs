@@ -22,6 +22,7 @@ fn euv_resist_to_korea(request_id: &str, as_of: &str) -> pb::DecideRequest {
             country: "KR".into(),
             ..Default::default()
         }),
+        parties: Vec::new(),
         end_use: Some(pb::EndUse {
             purpose: "civil".into(),
             ic_production: Some(true),
@@ -336,6 +337,7 @@ async fn pre_classified_entries_are_checked_with_the_classifier() {
             country: "CN".into(),
             ..Default::default()
         }),
+        parties: Vec::new(),
         end_use: None,
         lines: vec![pb::LineItem {
             line_id: "1".into(),

@@ -37,6 +37,7 @@ fn request(id: &str, material: &str) -> pb::DecideRequest {
             country: "KR".into(),
             ..Default::default()
         }),
+        parties: Vec::new(),
         end_use: Some(pb::EndUse {
             purpose: "civil".into(),
             ..Default::default()

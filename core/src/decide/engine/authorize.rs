@@ -3,7 +3,6 @@
 //! eligibility the pack cannot tell makes it INDETERMINATE.
 
 use super::{Determination, MatchedEntry, RegimeClassification, Shipment, low, low_note};
-use crate::decide::parties::{self, PartyMatch};
 use crate::decide::policy::{
     AuthorizationRow, Confidence, Outcome, RegimePolicy, RestrictionRow, Validity, pattern_matches,
 };
@@ -58,9 +57,8 @@ fn authorization_applies<'a>(
         }
     }
     if !a.parties.is_empty() {
-        let granted = a.parties.iter().any(|party| {
-            parties::screen(&s.end_user.normalized, &party.normalized, 1.0) == PartyMatch::Exact
-        });
+        let names = s.end_user.names();
+        let granted = a.parties.iter().any(|party| party.is_one_of(&names));
         if !granted {
             return Coverable::No;
         }

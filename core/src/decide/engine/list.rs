@@ -138,7 +138,8 @@ fn chart(p: &RegimePolicy, s: &Shipment, m: &MatchedEntry, out: &mut Requirement
                         d.cite(&row.citations);
                         d.low_confidence |= low(row.confidence);
                         d.explanation = format!(
-                            "The Commerce Country Chart has an X for {reason} and {}: a license is required for the listed entries{}.",
+                            "The {} has an X for {reason} and {}: a license is required for the listed entries{}.",
+                            p.chart_name,
                             s.destination,
                             low_note(d.low_confidence)
                         );
@@ -156,11 +157,13 @@ fn chart(p: &RegimePolicy, s: &Shipment, m: &MatchedEntry, out: &mut Requirement
                             d.cite(&row.citations);
                         }
                         d.explanation = format!(
-                            "The rule pack does not know the Commerce Country Chart cell for {reason} and {}, so whether a license is required cannot be told.",
+                            "The rule pack does not know the {} cell for {reason} and {}, so whether a license is required cannot be told.",
+                            p.chart_name,
                             s.destination
                         );
                         d.missing_facts.push(format!(
-                            "Commerce Country Chart cell {}/{reason}",
+                            "{} cell {}/{reason}",
+                            p.chart_name,
                             s.destination
                         ));
                     },

@@ -8,20 +8,67 @@ use time::Date;
 use crate::dates;
 
 use super::policy::{Confidence, Items, Outcome, PolicySet, RegimePolicy, ReviewPolicy};
-use super::screening::ScreeningSet;
+use super::screening::{ListEffect, ScreeningSet};
 
 mod authorize;
 mod destination;
 mod end_use;
 mod end_user;
+
+pub use end_user::{PartyReport, ReportedMatch, screen_party};
 mod list;
 
-/// A screened party: display name and normalized names (name and aliases).
+/// A party to the shipment, screened by its name and aliases.
 #[derive(Debug, Clone, Default)]
 pub struct PartyFacts {
+    /// end_user, sold_to, ship_to, consignee, intermediate_consignee,
+    /// forwarder or purchaser.
+    pub role: String,
+    /// Where it is in the request (`end_user`, `parties[2]`), for missing facts.
+    pub field: String,
     pub name: String,
     pub country: String,
-    pub normalized: Vec<String>,
+    pub aliases: Vec<String>,
+}
+
+impl PartyFacts {
+    pub fn end_user(name: &str, country: &str, aliases: &[String]) -> Self {
+        Self {
+            role: "end_user".into(),
+            field: "end_user".into(),
+            name: name.into(),
+            country: country.into(),
+            aliases: aliases.to_vec(),
+        }
+    }
+
+    /// Name then aliases, non-empty.
+    pub fn names(&self) -> Vec<&str> {
+        std::iter::once(self.name.as_str())
+            .chain(self.aliases.iter().map(String::as_str))
+            .filter(|n| !n.trim().is_empty())
+            .collect()
+    }
+}
+
+/// A screened party and the listed entry its name matched.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PartyMatchFacts {
+    pub role: String,
+    pub party_name: String,
+    /// EL, DPL, SDN, UVL, MEU, ... or PACK.
+    pub list: String,
+    pub list_name: String,
+    pub entry_name: String,
+    pub matched_name: String,
+    pub score: f64,
+    pub exact: bool,
+    pub federal_register_notice: String,
+    pub source_list_url: String,
+    pub signals: Vec<String>,
+    pub license_requirement: String,
+    pub license_policy: String,
+    pub entry_id: String,
 }
 
 /// What the request says about the end use; `None` = not stated.
@@ -79,6 +126,8 @@ pub struct Shipment {
     pub export_country: String,
     pub destination: String,
     pub end_user: PartyFacts,
+    /// Every other party, each with its role.
+    pub parties: Vec<PartyFacts>,
     pub end_use: EndUseFacts,
     pub as_of: Date,
     pub lines: Vec<LineFacts>,
@@ -106,6 +155,15 @@ impl Source {
     }
 }
 
+impl Shipment {
+    /// The parties to screen: the end user (when named), then the others.
+    pub fn screened_parties(&self) -> impl Iterator<Item = &PartyFacts> {
+        std::iter::once(&self.end_user)
+            .filter(|p| !p.names().is_empty())
+            .chain(self.parties.iter())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Determination {
     pub regime: String,
@@ -120,6 +178,11 @@ pub struct Determination {
     pub rule_id: String,
     pub source: Source,
     pub low_confidence: bool,
+    /// A party screening determination: who matched what.
+    pub party_match: Option<PartyMatchFacts>,
+    /// The party's listing takes every authorization away (Entity List,
+    /// Unverified List, Denied Persons, SDN).
+    pub blocks_authorizations: bool,
 }
 
 impl Determination {
@@ -137,6 +200,8 @@ impl Determination {
             rule_id: rule_id.into(),
             source,
             low_confidence: false,
+            party_match: None,
+            blocks_authorizations: false,
         }
     }
 
@@ -170,6 +235,20 @@ pub struct DecisionBody {
     pub outcome: Outcome,
     pub lines: Vec<LineDecision>,
     pub advisories: Vec<Advisory>,
+    /// The official lists the parties were screened against.
+    pub screening_sources: Vec<ScreeningSourceFacts>,
+    /// `(regime, pack version, reviewed through)` of each pack that spoke.
+    pub pack_vintages: Vec<(String, String, Option<Date>)>,
+}
+
+/// A screening list a decision rests on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScreeningSourceFacts {
+    pub name: String,
+    pub list_date: Option<Date>,
+    pub date_basis: String,
+    pub entries: usize,
+    pub digest: String,
 }
 
 /// Settings of the engine.
@@ -216,7 +295,8 @@ pub fn decide(
     shipment: &Shipment,
     config: &EngineConfig,
 ) -> DecisionBody {
-    let _ = screening;
+    let screened = end_user::screen_parties(screening, shipment, config);
+    let mut spoke: Vec<&RegimePolicy> = Vec::new();
     let mut lines = Vec::with_capacity(shipment.lines.len());
     for line in &shipment.lines {
         let regimes = policies.applicable_regimes(&shipment.export_country, &line.origin_country);
@@ -239,8 +319,18 @@ pub fn decide(
         }
         for regime in regimes {
             let policy = &policies.regimes[regime];
+            if !spoke.iter().any(|p| p.regime == policy.regime) {
+                spoke.push(policy);
+            }
+            let ctx = RegimeContext {
+                p: policy,
+                s: shipment,
+                screening,
+                screened: &screened,
+                config,
+            };
             match line.classifications.get(regime) {
-                Some(class) => dets.extend(decide_regime(policy, shipment, class, config)),
+                Some(class) => dets.extend(decide_regime(&ctx, class)),
                 None => {
                     let mut d = Determination::new(
                         regime,
@@ -269,11 +359,117 @@ pub fn decide(
         .iter()
         .map(|l| l.outcome)
         .fold(Outcome::NoLicenseRequired, Outcome::max);
+    let mut advisories = advisories(policies, shipment);
+    advisories.extend(screening_advisories(
+        &spoke, screening, &screened, shipment, config,
+    ));
     DecisionBody {
         outcome,
-        advisories: advisories(policies, shipment),
+        advisories,
         lines,
+        screening_sources: screening_sources(screening),
+        pack_vintages: spoke
+            .iter()
+            .map(|p| (p.regime.clone(), p.version.clone(), p.reviewed_through))
+            .collect(),
     }
+}
+
+/// What each loaded screening list is: name, date, size, digest.
+pub fn screening_sources(screening: &ScreeningSet) -> Vec<ScreeningSourceFacts> {
+    screening
+        .lists
+        .iter()
+        .map(|l| ScreeningSourceFacts {
+            name: l.label().to_string(),
+            list_date: l.list_date(),
+            date_basis: l.date_basis().map(|b| b.as_str()).unwrap_or("").to_string(),
+            entries: l.entries().len(),
+            digest: l.digest().to_string(),
+        })
+        .collect()
+}
+
+/// Decision-level advisories of party screening: hits on lists whose measures
+/// are financial (never an outcome), a partial screening allowed by
+/// configuration, and a list older than the configured age.
+fn screening_advisories(
+    spoke: &[&RegimePolicy],
+    screening: &ScreeningSet,
+    screened: &[end_user::PartyScreen],
+    s: &Shipment,
+    config: &EngineConfig,
+) -> Vec<Advisory> {
+    let mut out = Vec::new();
+    let all_lines: Vec<String> = s.lines.iter().map(|l| l.line_id.clone()).collect();
+    let needs_list = spoke.iter().find_map(|p| p.screening_list.as_deref());
+    let Some(list_name) = needs_list else {
+        return out;
+    };
+    if screening.is_empty() {
+        if config.allow_partial_screening {
+            out.push(Advisory {
+                code: "SCREENING-PARTIAL".into(),
+                authority: "exportctl".into(),
+                text: format!(
+                    "The parties were screened against the parties the packs list only: no {list_name} is loaded. Clearances rest on that partial check (confidence low)."
+                ),
+                citations: Vec::new(),
+                line_ids: all_lines.clone(),
+            });
+        }
+        return out;
+    }
+    for l in &screening.lists {
+        if let Some(d) = l.list_date()
+            && (s.as_of - d).whole_days() > config.screening_max_age_days
+        {
+            out.push(Advisory {
+                code: "SCREENING-LIST-STALE".into(),
+                authority: "exportctl".into(),
+                text: format!(
+                    "The shipment date {} is more than {} days after the date of the screening list {} ({}): parties listed since may be missed; load a current list.",
+                    dates::format(s.as_of),
+                    config.screening_max_age_days,
+                    l.label(),
+                    dates::format(d)
+                ),
+                citations: Vec::new(),
+                line_ids: all_lines.clone(),
+            });
+        }
+    }
+    for ps in screened {
+        for (_, lh) in &ps.hits {
+            let source = lh.entry.list_source();
+            if !lh.hit.exact || ListEffect::of(source, None) != ListEffect::Advisory {
+                continue;
+            }
+            out.push(Advisory {
+                code: format!("SCREENING-{}", source.code()),
+                authority: source.label().to_string(),
+                text: format!(
+                    "The {} {} matches {} on the {}: a financial or investment measure, not an export license requirement by itself; a person should review the transaction.",
+                    ps.party.role,
+                    ps.party.name,
+                    lh.entry.name,
+                    source.label()
+                ),
+                citations: lh.entry.federal_register_notice.iter().cloned().collect(),
+                line_ids: all_lines.clone(),
+            });
+        }
+    }
+    out
+}
+
+/// What every regime decision of one shipment shares.
+struct RegimeContext<'a> {
+    p: &'a RegimePolicy,
+    s: &'a Shipment,
+    screening: &'a ScreeningSet,
+    screened: &'a [end_user::PartyScreen<'a>],
+    config: &'a EngineConfig,
 }
 
 fn advisories(policies: &PolicySet, s: &Shipment) -> Vec<Advisory> {
@@ -324,12 +520,8 @@ fn applies_to(items: Items, class: &RegimeClassification, listed_rules: bool) ->
 
 /// One regime's determinations for one line: every source of requirement,
 /// then authorizations over the license requirements.
-fn decide_regime(
-    p: &RegimePolicy,
-    s: &Shipment,
-    class: &RegimeClassification,
-    config: &EngineConfig,
-) -> Vec<Determination> {
+fn decide_regime(ctx: &RegimeContext, class: &RegimeClassification) -> Vec<Determination> {
+    let (p, s) = (ctx.p, ctx.s);
     if p.is_home(&s.destination) {
         return vec![home(p, s)];
     }
@@ -338,13 +530,37 @@ fn decide_regime(
     list::undetermined(&p.regime, class, &mut reqs);
     list::requirements(p, s, class, &mut reqs);
     destination::requirements(p, s, class, &mut reqs);
-    end_user::requirements(p, s, class, config, &mut reqs);
+    let screened = end_user::requirements(
+        p,
+        s,
+        class,
+        ctx.screening,
+        ctx.screened,
+        ctx.config,
+        &mut reqs,
+    );
     end_use::requirements(p, s, class, &mut reqs, &mut notes);
     if reqs.is_empty() {
-        return vec![no_requirement(p, s, class, &notes)];
+        return vec![no_requirement(p, s, class, &notes, &screened)];
     }
+    // A listing that takes authorizations away leaves every requirement standing.
+    let blocked = reqs
+        .iter()
+        .find(|d| d.blocks_authorizations)
+        .and_then(|d| d.party_match.as_ref().map(|m| m.entry_name.clone()));
     reqs.into_iter()
-        .map(|d| authorize::authorize(p, s, class, d))
+        .map(|d| match &blocked {
+            Some(entry) if d.outcome == Outcome::LicenseRequired && !d.blocks_authorizations => {
+                let mut d = d;
+                d.explanation = format!(
+                    "{} No license exception or other authorization is available: a party is listed ({entry}).",
+                    d.explanation
+                );
+                d
+            }
+            Some(_) => d,
+            None => authorize::authorize(p, s, class, d),
+        })
         .collect()
 }
 
@@ -366,6 +582,7 @@ fn no_requirement(
     s: &Shipment,
     class: &RegimeClassification,
     notes: &[String],
+    screened: &end_user::Screened,
 ) -> Determination {
     let regime = p.regime.as_str();
     let mut d = Determination::new(regime, Outcome::NoLicenseRequired, "none", Source::None);
@@ -383,10 +600,12 @@ fn no_requirement(
         )
     };
     d.entry_ids = class.matches.iter().map(|m| m.id.clone()).collect();
+    d.low_confidence = screened.partial;
     d.explanation = format!(
-        "Under {regime} the item is {what}, and no list, destination, end-user or end-use requirement applies to {} on {}.{}",
+        "Under {regime} the item is {what}, and no list, destination, end-user or end-use requirement applies to {} on {}. {}{}",
         s.destination,
         dates::format(s.as_of),
+        screened.summary,
         notes.iter().map(|n| format!(" {n}")).collect::<String>()
     );
     d.citations.push(p.source.clone());
