@@ -870,10 +870,21 @@ mod tests {
         let (_, uvl) = row("uvl-ymtc");
         let (_, el) = row("el-ymtc");
         assert_eq!(uvl.until, Some(el.from));
-        for id in ["el-fujian-jinhua", "el-sugon", "el-phytium", "el-cambricon", "el-smee"] {
+        for id in [
+            "el-fujian-jinhua",
+            "el-sugon",
+            "el-phytium",
+            "el-cambricon",
+            "el-smee",
+        ] {
             row(id);
         }
-        for id in ["el-biren", "el-moore-threads", "el-sicarrier", "el-hikvision"] {
+        for id in [
+            "el-biren",
+            "el-moore-threads",
+            "el-sicarrier",
+            "el-hikvision",
+        ] {
             row(id);
         }
     }
