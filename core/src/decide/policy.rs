@@ -845,3 +845,77 @@ impl PolicySet {
             .unwrap_or(Date::MIN)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn us() -> RegimePolicy {
+        let set = PolicySet::bundled().expect("the bundled policy packs load");
+        set.regimes.get("US-EAR").cloned().expect("US-EAR pack")
+    }
+
+    #[test]
+    fn bundled_policy_packs_load() {
+        let set = PolicySet::bundled().expect("the bundled policy packs load");
+        assert!(!set.regimes.is_empty());
+    }
+
+    /// The US party history: one listing per name at a time (a row whose review policy was
+    /// revised is split, not duplicated), and every row dated and cited.
+    #[test]
+    fn us_party_history_does_not_overlap_itself() {
+        let us = us();
+        for (i, (a, va)) in us.parties.iter().enumerate() {
+            assert!(!a.cited.citations.is_empty(), "{}", a.id);
+            for (b, vb) in &us.parties[i + 1..] {
+                if a.list == b.list && a.normalized[0] == b.normalized[0] {
+                    assert!(!va.overlaps(vb), "{} and {} overlap", a.id, b.id);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn us_party_history_dates() {
+        let us = us();
+        let row = |id: &str| {
+            us.parties
+                .iter()
+                .find(|(p, _)| p.id == id)
+                .unwrap_or_else(|| panic!("{id}"))
+        };
+        let day = |s: &str| crate::dates::parse(s).unwrap();
+        let (huawei, v) = row("el-huawei");
+        assert!(!v.contains(day("2019-05-15")) && v.contains(day("2019-05-16")));
+        assert_eq!(huawei.review_policy, ReviewPolicy::PresumptionOfDenial);
+        assert!(huawei.normalized.contains(&"华为技术有限公司".to_string()));
+        // SMIC: case-by-case (denial for EUV) until the 2024-12-02 revision, then denial.
+        let (_, v2020) = row("el-smic");
+        let (smic, v2024) = row("el-smic-2024");
+        assert!(v2020.contains(day("2024-12-01")) && !v2020.contains(day("2024-12-02")));
+        assert!(v2024.contains(day("2024-12-02")));
+        assert_eq!(smic.review_policy, ReviewPolicy::PresumptionOfDenial);
+        // YMTC leaves the Unverified List the day it joins the Entity List.
+        let (_, uvl) = row("uvl-ymtc");
+        let (_, el) = row("el-ymtc");
+        assert_eq!(uvl.until, Some(el.from));
+        for id in [
+            "el-fujian-jinhua",
+            "el-sugon",
+            "el-phytium",
+            "el-cambricon",
+            "el-smee",
+        ] {
+            row(id);
+        }
+        for id in [
+            "el-biren",
+            "el-moore-threads",
+            "el-sicarrier",
+            "el-hikvision",
+        ] {
+            row(id);
+        }
+    }
+}
