@@ -229,6 +229,8 @@ struct ServeArgs {
     /// Turn off HTTP/2 write coalescing in both services (plain sockets, one write per flush): for A/B runs.
     #[arg(long, env = "EXPORTCTL_NO_WRITE_COALESCING")]
     no_write_coalescing: bool,
+    #[command(flatten)]
+    screening: exportctl_licensing::ScreeningArgs,
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
@@ -247,7 +249,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let in_process = args
         .in_process_classifier
         .then(|| exportctl_classifier::Classifier::new(classifier.rules(), false));
-    let licensing = exportctl_licensing::Application::build(exportctl_licensing::Config {
+    let mut config = exportctl_licensing::Config {
         listen: args.licensing_listen,
         classifier_url: format!("http://{}", classifier.local_addr()),
         in_process_classifier: in_process,
@@ -255,8 +257,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         policy: args.policy,
         limits,
         ..Default::default()
-    })
-    .await?;
+    };
+    args.screening.apply(&mut config);
+    let licensing = exportctl_licensing::Application::build(config).await?;
     tracing::info!(classifier = %classifier.local_addr(), licensing = %licensing.local_addr(), "exportctl serving");
     let (stop, stopped) = watch::channel(false);
     let wait = |mut rx: watch::Receiver<bool>| async move {

@@ -30,7 +30,7 @@ use tonic::server::NamedService;
 
 pub use error::{Error, PolicyError};
 pub use policy::PolicySet;
-pub use screening_source::SharedScreening;
+pub use screening_source::{ScreeningArgs, ScreeningSources, ScreeningStats, SharedScreening};
 pub use service::{Licensing, SharedPolicies};
 
 use crate::classification::{Classification, ClassifierClient, InProcessClassifier};
@@ -55,6 +55,8 @@ pub struct Config {
     pub screening_lists: Vec<String>,
     /// How often a URL list is fetched again.
     pub screening_refresh: Duration,
+    /// Extra CA certificate(s) (PEM) trusted for https list fetches.
+    pub screening_ca: Option<PathBuf>,
     pub classifier_timeout: Duration,
     pub limits: Limits,
     /// How often the policy directory is checked for changes (SIGHUP reloads at once).
@@ -84,6 +86,7 @@ impl Default for Config {
             engine: EngineConfig::default(),
             screening_lists: Vec::new(),
             screening_refresh: Duration::from_secs(6 * 3600),
+            screening_ca: None,
             classifier_timeout: Duration::from_secs(5),
             limits: Limits::default(),
             reload_interval: Duration::from_secs(2),
@@ -140,10 +143,9 @@ impl Application {
             "party match threshold must be within 0..1"
         );
         let policies = SharedPolicies::new(load_policies(&config)?);
-        let lists = config.screening_lists.clone();
-        let screening = SharedScreening::new(
-            tokio::task::spawn_blocking(move || screening_source::load_all(&lists)).await??,
-        );
+        let screening_stats = Arc::new(ScreeningStats::default());
+        let screening_sources = ScreeningSources::load(&config, screening_stats.clone()).await?;
+        let screening = screening_sources.shared();
         // Opening may block (file system, network): keep it off the executor.
         let url = config.ledger.clone();
         let ledger = tokio::task::spawn_blocking(move || open_ledger(&url)).await??;
@@ -191,6 +193,10 @@ impl Application {
         let digest = |p: &PolicySet| p.digest.clone();
         let reload_stats = Arc::new(ReloadStats::default());
         reload_stats.expose(&registry, "licensing", policies.clone(), digest);
+        screening_stats.expose(&registry, screening.clone());
+        if !screening_sources.is_empty() {
+            server.companion(screening_sources.run());
+        }
         if let Some(dir) = config.policy.clone() {
             server.companion(
                 Reloader {

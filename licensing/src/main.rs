@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use exportctl_licensing::engine::EngineConfig;
-use exportctl_licensing::{Application, Config};
+use exportctl_licensing::{Application, Config, ScreeningArgs};
 use exportctl_proto::licensing::licensing_service_server::SERVICE_NAME;
 use exportctl_runtime::server::{HealthcheckArgs, healthcheck, shutdown_signal};
 use exportctl_runtime::telemetry::{self, LogFormat};
@@ -101,6 +101,8 @@ struct Args {
     /// Turn off HTTP/2 write coalescing (plain sockets, one write per flush): for A/B runs.
     #[arg(long, env = "LICENSING_NO_WRITE_COALESCING")]
     no_write_coalescing: bool,
+    #[command(flatten)]
+    screening: ScreeningArgs,
     /// Check the policy packs and exit.
     #[arg(long)]
     check: bool,
@@ -118,7 +120,7 @@ async fn main() -> anyhow::Result<ExitCode> {
         return Ok(healthcheck(args.listen, tls, SERVICE_NAME, check).await);
     }
     let telemetry = telemetry::init(args.log_format, "exportctl-licensing");
-    let config = Config {
+    let mut config = Config {
         listen: args.listen,
         classifier_url: args.classifier_url,
         ledger: args.ledger,
@@ -160,6 +162,7 @@ async fn main() -> anyhow::Result<ExitCode> {
         },
         ..Config::default()
     };
+    args.screening.apply(&mut config);
     if args.check {
         let p = exportctl_licensing::load_policies(&config)?;
         println!("ok: {} regime packs, digest {}", p.regimes.len(), p.digest);

@@ -19,6 +19,7 @@ mod overload;
 mod postgres;
 mod reload;
 mod scenarios;
+mod screening_lists;
 mod shutdown;
 mod tls;
 mod trace;
