@@ -482,3 +482,115 @@ async fn list_decisions_filters_and_pages_and_destination_status() {
         .unwrap_err();
     assert_eq!(field_violations(&status)[0].field, "country");
 }
+
+#[tokio::test]
+async fn bad_parties_are_named_and_nothing_is_recorded() {
+    let (_c, licensing, _l) = start_pair("bad-parties").await;
+    let mut client = licensing_client(&licensing).await;
+    let party = |role: &str, name: &str| pb::Party {
+        role: role.into(),
+        name: name.into(),
+        ..Default::default()
+    };
+    let mut req = euv_resist_to_korea("po-parties", "2023-07-22");
+    req.parties = vec![
+        party("consignee", "Example Logistics Co."),
+        party("", "Example Forwarding Co."),
+        party("shipper", "Example Shipper Co."),
+        party("sold_to", ""),
+        party("purchaser", &"x".repeat(2000)),
+        party("ship_to", "Line\nBreak Trading"),
+    ];
+    let status = client.decide(req).await.unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    let fields: Vec<String> = field_violations(&status)
+        .into_iter()
+        .map(|v| v.field)
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "parties[1].role",
+            "parties[2].role",
+            "parties[3].name",
+            "parties[4].name",
+            "parties[5].name"
+        ],
+        "{fields:?}"
+    );
+    let mut many = euv_resist_to_korea("po-many", "2023-07-22");
+    many.parties = (0..51)
+        .map(|i| party("consignee", &format!("Example Party {i}")))
+        .collect();
+    let status = client.decide(many).await.unwrap_err();
+    assert_eq!(field_violations(&status)[0].field, "parties");
+    assert_eq!(
+        client
+            .verify_ledger(pb::VerifyLedgerRequest {})
+            .await
+            .unwrap()
+            .into_inner()
+            .length,
+        0
+    );
+}
+
+#[tokio::test]
+async fn screen_parties_ranks_matches_and_records_nothing() {
+    let (_c, licensing, _l) = start_pair("screen-parties").await;
+    let mut client = licensing_client(&licensing).await;
+    let party = |name: &str| pb::Party {
+        name: name.into(),
+        ..Default::default()
+    };
+    let resp = client
+        .screen_parties(pb::ScreenPartiesRequest {
+            parties: vec![
+                party("ＨＵＡＷＥＩ Technologies Co., Ltd."),
+                party("Example Memory Co."),
+                party("John Q. Exampleperson"),
+            ],
+            as_of: "2026-08-01".into(),
+            max_matches: 3,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(resp.results.len(), 3);
+    assert_eq!(resp.screening_sources.len(), 1);
+    assert_eq!(resp.screening_sources[0].entries, 10);
+    let first = &resp.results[0];
+    assert_eq!(first.outcome, Outcome::LicenseRequired as i32, "{first:?}");
+    // The official list's entry and the pack's dated row both match.
+    let lists: Vec<(&str, bool)> = first
+        .matches
+        .iter()
+        .map(|m| {
+            m.r#match
+                .as_ref()
+                .map(|m| (m.list.as_str(), m.exact))
+                .unwrap()
+        })
+        .collect();
+    assert!(
+        lists.contains(&("EL", true)) && lists.contains(&("PACK", true)),
+        "{lists:?}"
+    );
+    assert_eq!(resp.results[1].outcome, Outcome::NoLicenseRequired as i32);
+    assert!(resp.results[1].matches.is_empty());
+    assert_eq!(resp.results[2].outcome, Outcome::Prohibited as i32);
+    assert_eq!(
+        client
+            .verify_ledger(pb::VerifyLedgerRequest {})
+            .await
+            .unwrap()
+            .into_inner()
+            .length,
+        0
+    );
+    let status = client
+        .screen_parties(pb::ScreenPartiesRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(field_violations(&status)[0].field, "parties");
+}
