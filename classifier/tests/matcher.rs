@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use exportctl_classifier::RuleSet;
 use exportctl_classifier::convert::{as_of, spec_facts};
 use exportctl_classifier::engine::{Match, RegimeResult};
-use exportctl_classifier::vocabulary::{AttrId, Capability, MRF_K, Value};
+use exportctl_classifier::vocabulary::{AttrId, Capability, Value};
 use exportctl_proto::classifier::{ItemKind, Parameter, ProductSpec, parameter};
 use proptest::prelude::*;
 use proptest::test_runner::Config;
@@ -301,7 +301,7 @@ fn etcher(isotropic: bool, selectivity: f64) -> ProductSpec {
 
 /// The NA at which an ArF (193 nm) scanner's MRF is exactly 45 nm.
 fn na_for_mrf_45() -> f64 {
-    193.0 * MRF_K / 45.0
+    193.0 * rules().vocabulary().mrf_k().unwrap() / 45.0
 }
 
 // ---------------------------------------------------------------------------

@@ -36,10 +36,11 @@ pub const SPEC_FIELDS: &[(&str, AttrKind)] = &[
 ];
 
 /// Attributes the engine computes from others.
-const DERIVED: &[&str] = &["minimum_resolvable_feature_nm"];
+const DERIVED: &[&str] = &[MRF_ATTRIBUTE];
 
-/// The Wassenaar K factor of the MRF formula (3.B.1.f.1.b).
-pub const MRF_K: f64 = 0.35;
+/// The minimum resolvable feature, from wavelength, NA and the K the
+/// vocabulary states (Wassenaar 3.B.1.f.1.b).
+const MRF_ATTRIBUTE: &str = "minimum_resolvable_feature_nm";
 
 /// Most values one category may have (they are matched as a 64-bit set).
 pub const MAX_CATEGORY_VALUES: usize = 64;
@@ -142,6 +143,9 @@ struct AttributeRow {
     capability: Option<Capability>,
     #[serde(default)]
     derived: bool,
+    /// The K factor of the MRF formula (MRF = wavelength x K / NA), on the
+    /// derived minimum_resolvable_feature_nm attribute only.
+    k_factor: Option<f64>,
     description: String,
 }
 
@@ -151,7 +155,8 @@ pub struct Vocabulary {
     pub version: String,
     attrs: Vec<AttributeDef>,
     by_name: HashMap<String, AttrId>,
-    mrf: Option<(AttrId, AttrId, AttrId)>,
+    /// (MRF, wavelength, NA, K): the derived minimum resolvable feature.
+    mrf: Option<(AttrId, AttrId, AttrId, f64)>,
 }
 
 impl Vocabulary {
@@ -160,6 +165,7 @@ impl Vocabulary {
         let err = |rule: &str, message: String| LoadError::new(file, rule, message);
         let parsed: VocabularyFile = toml::from_str(text).map_err(|e| err("-", e.to_string()))?;
         let mut attrs = Vec::with_capacity(parsed.attribute.len());
+        let mut mrf_k = None;
         let mut by_name = HashMap::new();
         for row in parsed.attribute {
             let name = row.name.clone();
@@ -180,6 +186,12 @@ impl Vocabulary {
                     &name,
                     format!("ProductSpec field is a {kind:?}, declared {:?}", row.kind),
                 ));
+            }
+            if row.k_factor.is_some() {
+                if name != MRF_ATTRIBUTE {
+                    return Err(err(&name, "only the MRF attribute has a k_factor".into()));
+                }
+                mrf_k = row.k_factor;
             }
             if row.derived && !DERIVED.contains(&name.as_str()) {
                 return Err(err(
@@ -262,9 +274,23 @@ impl Vocabulary {
         if attrs.len() > AttrId::MAX as usize {
             return Err(err("-", "too many attributes".into()));
         }
-        let mrf = by_name
-            .get("minimum_resolvable_feature_nm")
-            .map(|&m| (m, by_name["wavelength_nm"], by_name["numerical_aperture"]));
+        let mrf = match by_name.get(MRF_ATTRIBUTE) {
+            Some(&m) => {
+                let k = mrf_k.filter(|k| *k > 0.0 && *k <= 1.0).ok_or_else(|| {
+                    err(
+                        MRF_ATTRIBUTE,
+                        "needs k_factor, the K of MRF = wavelength x K / NA, in (0, 1]".into(),
+                    )
+                })?;
+                Some((
+                    m,
+                    by_name["wavelength_nm"],
+                    by_name["numerical_aperture"],
+                    k,
+                ))
+            }
+            None => None,
+        };
         Ok(Self {
             version: parsed.vocabulary.version,
             attrs,
@@ -322,19 +348,24 @@ impl Vocabulary {
 
     /// Computes the derived attributes from the given ones.
     pub fn derive(&self, facts: &mut Facts) {
-        if let Some((mrf, wavelength, na)) = self.mrf
+        if let Some((mrf, wavelength, na, k)) = self.mrf
             && let (Some(Value::Number(l)), Some(Value::Number(n))) =
                 (facts.get(wavelength), facts.get(na))
             && n > 0.0
         {
-            facts.set(mrf, Some(Value::Number(l * MRF_K / n)));
+            facts.set(mrf, Some(Value::Number(l * k / n)));
         }
+    }
+
+    /// The K of the MRF formula the vocabulary states.
+    pub fn mrf_k(&self) -> Option<f64> {
+        self.mrf.map(|(_, _, _, k)| k)
     }
 
     /// The attributes a derived attribute is computed from.
     pub fn derived_from(&self, attr: AttrId) -> Vec<AttrId> {
         match self.mrf {
-            Some((mrf, wavelength, na)) if mrf == attr => vec![wavelength, na],
+            Some((mrf, wavelength, na, _)) if mrf == attr => vec![wavelength, na],
             _ => Vec::new(),
         }
     }
