@@ -352,17 +352,7 @@ pub fn decide_request(data: &[u8]) {
             return;
         }
     };
-    let regimes: Vec<Vec<String>> = req
-        .lines
-        .iter()
-        .map(|line| {
-            policies
-                .applicable_regimes(&q.export_country, &line.origin_country)
-                .into_iter()
-                .map(String::from)
-                .collect()
-        })
-        .collect();
+    let regimes = lconvert::line_regimes(&q, &req, policies);
     let deadline = Instant::now() + Duration::from_secs(60);
     let trace = TraceParent::parse("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
         .expect("a valid traceparent");

@@ -48,6 +48,37 @@ pub struct DecideQuery {
     pub as_of: Date,
 }
 
+/// `parties[i]`, each with its role (required when `role_required`), at
+/// most [`MAX_PARTIES`].
+fn party_list(
+    bad: &mut Vec<FieldViolation>,
+    parties: &[pb::Party],
+    role_required: bool,
+) -> Vec<PartyFacts> {
+    if parties.len() > MAX_PARTIES {
+        bad.push(FieldViolation::new(
+            "parties",
+            format!("at most {MAX_PARTIES} parties"),
+        ));
+    }
+    parties
+        .iter()
+        .take(MAX_PARTIES)
+        .enumerate()
+        .map(|(i, p)| {
+            let field = format!("parties[{i}]");
+            let role = vocab(bad, &format!("{field}.role"), &p.role, ROLES);
+            if role_required && p.role.is_empty() {
+                bad.push(FieldViolation::new(
+                    format!("{field}.role"),
+                    format!("required; one of {}", ROLES.join(", ")),
+                ));
+            }
+            party(bad, &field, role.as_deref().unwrap_or(""), p)
+        })
+        .collect()
+}
+
 /// One party: a name to screen (with letters or digits), a country, aliases.
 fn party(bad: &mut Vec<FieldViolation>, field: &str, role: &str, p: &pb::Party) -> PartyFacts {
     text(bad, &format!("{field}.name"), &p.name, MAX_NAME, true);
@@ -179,29 +210,7 @@ pub fn decide_query(
         }
         Some(p) => party(&mut bad, "end_user", "end_user", p),
     };
-    if req.parties.len() > MAX_PARTIES {
-        bad.push(FieldViolation::new(
-            "parties",
-            format!("at most {MAX_PARTIES} parties"),
-        ));
-    }
-    let parties: Vec<PartyFacts> = req
-        .parties
-        .iter()
-        .take(MAX_PARTIES)
-        .enumerate()
-        .map(|(i, p)| {
-            let field = format!("parties[{i}]");
-            let role = vocab(&mut bad, &format!("{field}.role"), &p.role, ROLES);
-            if p.role.is_empty() {
-                bad.push(FieldViolation::new(
-                    format!("{field}.role"),
-                    format!("required; one of {}", ROLES.join(", ")),
-                ));
-            }
-            party(&mut bad, &field, role.as_deref().unwrap_or(""), p)
-        })
-        .collect();
+    let parties = party_list(&mut bad, &req.parties, true);
 
     let e = req.end_use.clone().unwrap_or_default();
     let end_use = EndUseFacts {
@@ -332,6 +341,24 @@ pub fn decide_query(
         }),
         _ => Err(bad),
     }
+}
+
+/// The regimes that apply to each line (`[i]` for `req.lines[i]`).
+pub fn line_regimes(
+    q: &DecideQuery,
+    req: &pb::DecideRequest,
+    policies: &PolicySet,
+) -> Vec<Vec<String>> {
+    req.lines
+        .iter()
+        .map(|line| {
+            policies
+                .applicable_regimes(&q.export_country, &line.origin_country)
+                .into_iter()
+                .map(String::from)
+                .collect()
+        })
+        .collect()
 }
 
 /// The engine's view of one regime's classification.
@@ -737,23 +764,7 @@ pub fn screen_query(
             "required: at least one party",
         ));
     }
-    if req.parties.len() > MAX_PARTIES {
-        bad.push(FieldViolation::new(
-            "parties",
-            format!("at most {MAX_PARTIES} parties per call"),
-        ));
-    }
-    let parties: Vec<PartyFacts> = req
-        .parties
-        .iter()
-        .take(MAX_PARTIES)
-        .enumerate()
-        .map(|(i, p)| {
-            let field = format!("parties[{i}]");
-            let role = vocab(&mut bad, &format!("{field}.role"), &p.role, ROLES);
-            party(&mut bad, &field, role.as_deref().unwrap_or(""), p)
-        })
-        .collect();
+    let parties = party_list(&mut bad, &req.parties, false);
     let as_of = dates::parse_or_today(&req.as_of)
         .map_err(|m| bad.push(FieldViolation::new("as_of", m)))
         .ok();

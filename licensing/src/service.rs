@@ -140,17 +140,7 @@ impl Licensing {
             return Self::existing(&r, &request_hash);
         }
 
-        let regimes: Vec<Vec<String>> = req
-            .lines
-            .iter()
-            .map(|line| {
-                policies
-                    .applicable_regimes(&q.export_country, &line.origin_country)
-                    .into_iter()
-                    .map(String::from)
-                    .collect()
-            })
-            .collect();
+        let regimes = convert::line_regimes(&q, &req, &policies);
         let (classifications, classifier_digest) = self
             .classifier
             .classify_lines(&req.lines, &regimes, q.as_of, deadline, &trace)

@@ -168,20 +168,7 @@ fn pack_parties(
             continue;
         }
         let list_name = row.list.replace('_', " ");
-        let facts = PartyMatchFacts {
-            role: party.role.clone(),
-            party_name: party.name.clone(),
-            list: "PACK".into(),
-            list_name: format!("{list_name} ({regime} pack)"),
-            entry_name: row.name.clone(),
-            matched_name: hit.listed_name.clone(),
-            score: hit.score,
-            exact: hit.exact,
-            federal_register_notice: row.cited.citations.join("; "),
-            signals: hit.signals.clone(),
-            entry_id: row.id.clone(),
-            ..Default::default()
-        };
+        let facts = pack_match_facts(party, row, regime, &hit);
         if hit.exact {
             let mut d = Determination::new(regime, row.outcome, &row.id, Source::EndUser);
             let denial = class.matches.iter().any(|m| {
@@ -496,6 +483,29 @@ fn citations(list: &ScreeningList, entry: &exportctl_screening::ListedParty) -> 
     out
 }
 
+/// A match on a party a pack lists.
+fn pack_match_facts(
+    party: &PartyFacts,
+    row: &PartyRow,
+    regime: &str,
+    hit: &exportctl_screening::NameHit,
+) -> PartyMatchFacts {
+    PartyMatchFacts {
+        role: party.role.clone(),
+        party_name: party.name.clone(),
+        list: "PACK".into(),
+        list_name: format!("{} ({regime} pack)", row.list.replace('_', " ")),
+        entry_name: row.name.clone(),
+        matched_name: hit.listed_name.clone(),
+        score: hit.score,
+        exact: hit.exact,
+        federal_register_notice: row.cited.citations.join("; "),
+        signals: hit.signals.clone(),
+        entry_id: row.id.clone(),
+        ..Default::default()
+    }
+}
+
 pub(super) fn match_facts(party: &PartyFacts, lh: &ListHit) -> PartyMatchFacts {
     let entry = lh.entry;
     let source = entry.list_source();
@@ -569,20 +579,7 @@ pub fn screen_party(
                     dates::format(v.from),
                     row.cited.explanation
                 ),
-                facts: PartyMatchFacts {
-                    role: party.role.clone(),
-                    party_name: party.name.clone(),
-                    list: "PACK".into(),
-                    list_name: format!("{} ({} pack)", row.list.replace('_', " "), p.regime),
-                    entry_name: row.name.clone(),
-                    matched_name: hit.listed_name.clone(),
-                    score: hit.score,
-                    exact: hit.exact,
-                    federal_register_notice: row.cited.citations.join("; "),
-                    signals: hit.signals.clone(),
-                    entry_id: row.id.clone(),
-                    ..Default::default()
-                },
+                facts: pack_match_facts(party, row, &p.regime, &hit),
                 effect,
             });
         }
