@@ -64,13 +64,14 @@ fn us_ymtc_unverified_list_then_entity_list() {
         US,
         &[
             ("2022-10-06", Clear),
-            ("2022-10-07", Clear),
-            ("2022-12-15", Clear),
+            ("2022-10-07", Indeterminate),
+            ("2022-12-15", Indeterminate),
             ("2022-12-16", License(Denial)),
             ("2022-12-17", License(Denial)),
         ],
     );
-    // The UVL listing is reported but creates no license requirement.
+    // The UVL listing creates no license requirement, but the shipment cannot
+    // be cleared without the party's UVL statement.
     assert!(
         base.clone()
             .on("2022-10-06")
@@ -80,7 +81,12 @@ fn us_ymtc_unverified_list_then_entity_list() {
     );
     let uvl = base.decide();
     let det = uvl.must_rule(US, "uvl-ymtc");
-    assert_eq!(det.outcome, Outcome::NoLicenseRequired);
+    assert_eq!(det.outcome, Outcome::Indeterminate);
+    assert!(
+        det.missing_facts
+            .iter()
+            .any(|m| m.contains("UVL statement"))
+    );
     assert!(
         det.explanation.contains("unverified list"),
         "{}",

@@ -193,6 +193,16 @@ fn pack_parties(
                 row.cited.explanation,
                 low_note(d.low_confidence)
             );
+            if row.outcome == Outcome::Indeterminate {
+                d.missing_facts.push(if row.list == "unverified_list" {
+                    format!("UVL statement (§744.15) from {}", party.name)
+                } else {
+                    format!(
+                        "review by a person of the {list_name} listing of {}",
+                        row.name
+                    )
+                });
+            }
             d.party_match = Some(facts);
             reqs.push(d);
         } else {
