@@ -78,10 +78,10 @@ pub(super) fn requirements(
     }
     let n = screened.len();
     let pack_only = format!(
-        "{n} {} screened against the {} {} the {regime} pack lists",
+        "{n} {} screened against the {} party {} of the {regime} pack",
         plural(n, "party", "parties"),
         p.parties.len(),
-        plural(p.parties.len(), "party", "parties"),
+        plural(p.parties.len(), "listing", "listings"),
     );
     let Some(list_name) = &p.screening_list else {
         return Screened {
@@ -134,11 +134,11 @@ pub(super) fn requirements(
         .collect();
     Screened {
         summary: format!(
-            "{n} {} screened against the {list_name} ({}) and the {} {} the pack lists: no match.",
+            "{n} {} screened against the {list_name} ({}) and the {} party {} of the pack: no match.",
             plural(n, "party", "parties"),
             lists.join("; "),
             p.parties.len(),
-            plural(p.parties.len(), "party", "parties"),
+            plural(p.parties.len(), "listing", "listings"),
         ),
         partial: false,
     }
