@@ -217,6 +217,21 @@ struct PartyFile {
     country: String,
     aliases: Vec<String>,
     address: String,
+    /// In `parties`: sold_to, ship_to, consignee, intermediate_consignee,
+    /// forwarder, purchaser or end_user.
+    role: String,
+}
+
+impl From<PartyFile> for lpb::Party {
+    fn from(p: PartyFile) -> Self {
+        lpb::Party {
+            name: p.name,
+            country: p.country,
+            aliases: p.aliases,
+            address: p.address,
+            role: p.role,
+        }
+    }
 }
 
 /// `EndUse` in a file.
@@ -267,6 +282,8 @@ pub struct DecideFile {
     end_use: Option<EndUseFile>,
     lines: Vec<LineFile>,
     as_of: String,
+    /// The other parties, each with its role.
+    parties: Vec<PartyFile>,
 }
 
 impl TryFrom<DecideFile> for lpb::DecideRequest {
@@ -302,13 +319,7 @@ impl TryFrom<DecideFile> for lpb::DecideRequest {
             request_id: f.request_id,
             export_country: f.export_country,
             destination_country: f.destination_country,
-            end_user: f.end_user.map(|p| lpb::Party {
-                name: p.name,
-                country: p.country,
-                aliases: p.aliases,
-                address: p.address,
-                ..Default::default()
-            }),
+            end_user: f.end_user.map(lpb::Party::from),
             end_use: f.end_use.map(|e| lpb::EndUse {
                 purpose: e.purpose,
                 ic_production: e.ic_production,
@@ -324,7 +335,7 @@ impl TryFrom<DecideFile> for lpb::DecideRequest {
             }),
             lines,
             as_of: f.as_of,
-            ..Default::default()
+            parties: f.parties.into_iter().map(lpb::Party::from).collect(),
         })
     }
 }
@@ -625,6 +636,30 @@ pub struct ShipmentArgs {
     /// (e.g. US-EAR=3A090.a). Repeatable.
     #[arg(long = "entry", value_name = "REGIME=ENTRY_ID", value_parser = parse_entry, help_heading = "Order line")]
     pub entries: Vec<lpb::PreClassifiedEntry>,
+    /// Another party to the transaction, ROLE=NAME or ROLE=NAME@COUNTRY (role:
+    /// sold_to, ship_to, consignee, intermediate_consignee, forwarder,
+    /// purchaser, end_user); screened like the end user. Repeatable.
+    #[arg(long = "party", value_name = "ROLE=NAME[@CC]", value_parser = parse_party, help_heading = "Parties")]
+    pub parties: Vec<lpb::Party>,
+}
+
+/// `ROLE=NAME` or `ROLE=NAME@CC` (a two-letter country after the last `@`).
+pub fn parse_party(s: &str) -> Result<lpb::Party, String> {
+    let (role, rest) = s.split_once('=').ok_or_else(|| {
+        format!("`{s}` is not ROLE=NAME (e.g. consignee=Example Trading Ltd.@HK)")
+    })?;
+    let (name, country) = match rest.rsplit_once('@') {
+        Some((name, cc)) if cc.len() == 2 && cc.chars().all(|c| c.is_ascii_alphabetic()) => {
+            (name, cc.to_ascii_uppercase())
+        }
+        _ => (rest, String::new()),
+    };
+    Ok(lpb::Party {
+        name: name.trim().to_string(),
+        country,
+        role: role.trim().to_string(),
+        ..Default::default()
+    })
 }
 
 impl ShipmentArgs {
@@ -673,6 +708,7 @@ impl ShipmentArgs {
             end_user,
             end_use: Some(end_use),
             lines: vec![line],
+            parties: a.parties,
             ..Default::default()
         }
     }
@@ -681,6 +717,21 @@ impl ShipmentArgs {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parties_as_flags() {
+        let p = parse_party("consignee=Example Trading Ltd.@hk").unwrap();
+        assert_eq!(
+            (p.role.as_str(), p.name.as_str(), p.country.as_str()),
+            ("consignee", "Example Trading Ltd.", "HK")
+        );
+        let p = parse_party("forwarder=name@example.invalid").unwrap();
+        assert_eq!(
+            (p.name.as_str(), p.country.as_str()),
+            ("name@example.invalid", "")
+        );
+        assert!(parse_party("no role").is_err());
+    }
 
     #[test]
     fn item_kinds_in_every_spelling() {

@@ -106,6 +106,22 @@ fn determination_json(d: &lpb::Determination) -> Value {
         "rule_id": d.rule_id,
         "source": d.source,
         "confidence": enum_json(d.confidence, cpb::Confidence::as_str_name),
+        "party_match": d.party_match.as_ref().map(|m| json!({
+            "role": m.role,
+            "party_name": m.party_name,
+            "list": m.list,
+            "list_name": m.list_name,
+            "entry_name": m.entry_name,
+            "matched_name": m.matched_name,
+            "score": m.score,
+            "exact": m.exact,
+            "federal_register_notice": m.federal_register_notice,
+            "source_list_url": m.source_list_url,
+            "signals": m.signals,
+            "license_requirement": m.license_requirement,
+            "license_policy": m.license_policy,
+            "entry_id": m.entry_id,
+        })),
     })
 }
 
@@ -136,6 +152,18 @@ pub fn decision_json(d: &lpb::Decision) -> Value {
         "record_hash": d.record_hash,
         "export_country": d.export_country,
         "destination_country": d.destination_country,
+        "screening_sources": d.screening_sources.iter().map(|s| json!({
+            "name": s.name,
+            "list_date": s.list_date,
+            "date_basis": s.date_basis,
+            "entries": s.entries,
+            "digest": s.digest,
+        })).collect::<Vec<_>>(),
+        "pack_vintages": d.pack_vintages.iter().map(|p| json!({
+            "regime": p.regime,
+            "version": p.version,
+            "reviewed_through": p.reviewed_through,
+        })).collect::<Vec<_>>(),
     })
 }
 
@@ -374,6 +402,25 @@ pub fn decision_table(d: &lpb::Decision) -> String {
         d.rules_digest,
         d.classifier_rules_digest,
     );
+    if !d.screening_sources.is_empty() {
+        let lists: Vec<String> = d
+            .screening_sources
+            .iter()
+            .map(|s| {
+                format!(
+                    "{} ({} entries, {})",
+                    s.name,
+                    s.entries,
+                    if s.list_date.is_empty() {
+                        "date unknown"
+                    } else {
+                        s.list_date.as_str()
+                    }
+                )
+            })
+            .collect();
+        out.push_str(&format!("screened against: {}\n", lists.join("; ")));
+    }
     for l in &d.lines {
         out.push_str(&format!(
             "\nline {}: {}\n",

@@ -102,7 +102,7 @@ async fn every_acceptance_scenario_end_to_end() {
     let mut client = licensing_client(&licensing).await;
     let scenarios = corpus::load().expect("scenarios parse");
     assert!(
-        scenarios.len() >= 27,
+        scenarios.len() >= 44,
         "corpus has {} scenarios",
         scenarios.len()
     );
