@@ -635,20 +635,20 @@ fn budget(sum: &Summary, ratio: Option<f64>) {
         verdict(sum.bulk_seconds.map(|s| s < 10.0))
     );
     println!(
-        "  classifier peak RSS, MB       {:>12}   budget < 100              {}",
+        "  classifier peak RSS, MB      {:>12}   budget < 100              {}",
         num(Some(mb(sum.classifier_rss)), 1),
         verdict((sum.classifier_rss > 0).then_some(mb(sum.classifier_rss) < RSS_BUDGET_MB))
     );
     let rss = sum.licensing_rss;
     if sum.with_list {
         println!(
-            "  licensing peak RSS (list), MB {:>12}   budget <= 150             {}",
+            "  licensing RSS with list, MB  {:>12}   budget <= 150             {}",
             num(Some(mb(rss)), 1),
             verdict((rss > 0).then_some(mb(rss) <= RSS_WITH_LIST_BUDGET_MB))
         );
     } else {
         println!(
-            "  licensing peak RSS, MB        {:>12}   budget < 100              {}",
+            "  licensing peak RSS, MB       {:>12}   budget < 100              {}",
             num(Some(mb(rss)), 1),
             verdict((rss > 0).then_some(mb(rss) < RSS_BUDGET_MB))
         );
@@ -659,17 +659,17 @@ fn budget(sum: &Summary, ratio: Option<f64>) {
         screen::Source::Synthetic => " (synth)",
     });
     println!(
-        "  screening load + index, ms{of:<8}{:>8}   budget <= 2000            {}",
+        "  list load + index, ms{of:<8}{:>12}   budget <= 2000            {}",
         num(scr.map(|f| f.load_ms), 0),
         verdict(scr.map(|f| f.load_ms <= budget::LOAD_BUDGET_MS))
     );
     println!(
-        "  screen one name p50, µs       {:>12}   budget <= 50              {}",
+        "  screen one name p50, µs      {:>12}   budget <= 50              {}",
         num(scr.map(|f| f.p50_us), 1),
         verdict(scr.map(|f| f.p50_us <= budget::SCREEN_P50_BUDGET_US))
     );
     println!(
-        "  screen one name p99, µs       {:>12}   budget <= 250             {}",
+        "  screen one name p99, µs      {:>12}   budget <= 250             {}",
         num(scr.map(|f| f.p99_us), 1),
         verdict(scr.map(|f| f.p99_us <= budget::SCREEN_P99_BUDGET_US))
     );
