@@ -37,7 +37,10 @@ pub fn load() -> anyhow::Result<Mix> {
     }
     let mut classify = Vec::new();
     let mut decide = Vec::new();
-    let mut rng = budget::Rng(0x50_1D70_BE4C);
+    // A seed whose first 60 names hit nothing in the 2026-07-31 Consolidated
+    // Screening List (other seeds give a near miss such as "Delta … Logistics
+    // GmbH" ~ DELTA LOGISTICS B.V.), so the sold-to party is cleared.
+    let mut rng = budget::Rng(0x50_1D70_BE50);
     for s in &scenarios {
         let spec = cpb::ProductSpec {
             sku: format!("BENCH-{}", s.id),
