@@ -102,8 +102,11 @@ pub fn measure(paths: &[PathBuf]) -> anyhow::Result<Figures> {
 impl Figures {
     pub fn print(&self) {
         println!(
-            "screening (in process, {} list): {} entries, {} names; load + index {:.0} ms; {} screenings of one name against every list (listed/disguised/unlisted): p50 {:.1} µs, p99 {:.1} µs",
-            self.source.as_str(),
+            "screening (in process, {}): {} entries, {} names; load + index {:.0} ms; {} screenings of one name against every list (listed/disguised/unlisted): p50 {:.1} µs, p99 {:.1} µs",
+            match self.source {
+                Source::List => "the --screening-list file(s)",
+                Source::Synthetic => "a synthetic list",
+            },
             self.entries,
             self.names,
             self.load_ms,
