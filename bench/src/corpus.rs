@@ -5,6 +5,7 @@
 use anyhow::bail;
 use exportctl_proto::classifier as cpb;
 use exportctl_proto::licensing as pb;
+use exportctl_screening::budget;
 use exportctl_tests::corpus;
 use prost::Message;
 
@@ -26,7 +27,9 @@ impl Mix {
 
 /// The mix: every scenario's item classified in all regimes as of the
 /// shipment date and as of today (a catalogue lookup), and every scenario as a
-/// one-line Decide.
+/// one-line Decide. Each Decide also names a sold-to party (an unlisted
+/// company name, in the destination country), so that every decision screens
+/// two parties, the end user and this one, against the loaded lists.
 pub fn load() -> anyhow::Result<Mix> {
     let scenarios = corpus::load().map_err(anyhow::Error::msg)?;
     if scenarios.is_empty() {
@@ -34,6 +37,10 @@ pub fn load() -> anyhow::Result<Mix> {
     }
     let mut classify = Vec::new();
     let mut decide = Vec::new();
+    // A seed whose first 60 names hit nothing in the 2026-07-31 Consolidated
+    // Screening List (other seeds give a near miss such as "Delta … Logistics
+    // GmbH" ~ DELTA LOGISTICS B.V.), so the sold-to party is cleared.
+    let mut rng = budget::Rng(0x50_1D70_BE50);
     for s in &scenarios {
         let spec = cpb::ProductSpec {
             sku: format!("BENCH-{}", s.id),
@@ -49,7 +56,14 @@ pub fn load() -> anyhow::Result<Mix> {
             as_of: String::new(),
             regimes: Vec::new(),
         });
-        decide.push(s.decide_request(spec).map_err(anyhow::Error::msg)?);
+        let mut req = s.decide_request(spec).map_err(anyhow::Error::msg)?;
+        req.parties.push(pb::Party {
+            name: budget::unlisted(&mut rng),
+            country: req.destination_country.clone(),
+            role: "sold_to".into(),
+            ..Default::default()
+        });
+        decide.push(req);
     }
     Ok(Mix { classify, decide })
 }
@@ -69,5 +83,8 @@ mod tests {
                 .iter()
                 .all(|d| !d.lines[0].origin_country.is_empty())
         );
+        assert!(mix.decide.iter().all(|d| d.parties.len() == 1
+            && d.parties[0].role == "sold_to"
+            && !d.parties[0].name.is_empty()));
     }
 }

@@ -234,8 +234,14 @@ pub const LICENSING_SERVICE: &str = "exportctl.licensing.v1.LicensingService";
 
 impl Services {
     /// Starts the classifier (with `--echo`) and the licensing service (with a
-    /// fresh SQLite ledger in `scratch`) and waits until both are healthy.
-    pub async fn start(bin_dir: &Path, scratch: Scratch, log_filter: &str) -> anyhow::Result<Self> {
+    /// fresh SQLite ledger in `scratch` and the `screening_lists`) and waits
+    /// until both are healthy.
+    pub async fn start(
+        bin_dir: &Path,
+        scratch: Scratch,
+        log_filter: &str,
+        screening_lists: &[PathBuf],
+    ) -> anyhow::Result<Self> {
         let classifier_bin = bin_dir.join("classifier");
         let licensing_bin = bin_dir.join("licensing");
         for b in [&classifier_bin, &licensing_bin] {
@@ -259,22 +265,28 @@ impl Services {
             .await?;
         let l_addr = free_port()?;
         let ledger = scratch.path.join("ledger.db");
+        let mut args = vec![
+            "--listen".into(),
+            l_addr.to_string(),
+            "--classifier-url".into(),
+            classifier.url(),
+            "--ledger".into(),
+            format!("sqlite://{}", ledger.display()),
+        ];
+        for list in screening_lists {
+            args.push("--screening-list".into());
+            args.push(list.display().to_string());
+        }
         let mut licensing = Service::spawn(
             "licensing",
             &licensing_bin,
-            &[
-                "--listen".into(),
-                l_addr.to_string(),
-                "--classifier-url".into(),
-                classifier.url(),
-                "--ledger".into(),
-                format!("sqlite://{}", ledger.display()),
-            ],
+            &args,
             &scratch.path,
             log_filter,
         )?;
+        // Loading the full screening list is part of starting up.
         licensing
-            .wait_healthy(LICENSING_SERVICE, Duration::from_secs(30))
+            .wait_healthy(LICENSING_SERVICE, Duration::from_secs(60))
             .await?;
         Ok(Self {
             licensing,

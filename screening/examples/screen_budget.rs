@@ -9,6 +9,7 @@
 
 use std::time::Instant;
 
+use exportctl_screening::budget::{self, QueryKind};
 use exportctl_screening::{DEFAULT_THRESHOLD, ListSource, ScreeningList};
 
 fn vm_rss_kib() -> Option<u64> {
@@ -17,128 +18,27 @@ fn vm_rss_kib() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// A small deterministic generator (xorshift) for the query mix.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
-
-/// Disguises a name: full width, Cyrillic look-alikes, zero-width spaces, or
-/// an abbreviation and a legal form.
-fn disguise(name: &str, how: usize) -> String {
-    match how % 4 {
-        0 => name
-            .chars()
-            .map(|c| match c {
-                '!'..='~' => char::from_u32(c as u32 - 0x21 + 0xFF01).unwrap_or(c),
-                _ => c,
-            })
-            .collect(),
-        1 => name
-            .chars()
-            .map(|c| match c {
-                'A' => 'А',
-                'a' => 'а',
-                'E' => 'Е',
-                'e' => 'е',
-                'O' => 'О',
-                'o' => 'о',
-                'C' => 'С',
-                'c' => 'с',
-                'P' => 'Р',
-                'p' => 'р',
-                _ => c,
-            })
-            .collect(),
-        2 => name.chars().flat_map(|c| [c, '\u{200B}']).collect(),
-        _ => format!(
-            "{} Co., Ltd.",
-            name.to_uppercase()
-                .replace("TECHNOLOGIES", "TECH")
-                .replace("TECHNOLOGY", "TECH")
-                .replace("INTERNATIONAL", "INT'L")
-                .replace("MANUFACTURING", "MFG")
-        ),
-    }
-}
-
-const WORDS: &[&str] = &[
-    "Nordic", "Widget", "Harbor", "Maple", "Quartz", "Lumen", "Cobalt", "Vertex", "Pioneer",
-    "Summit", "Cascade", "Orchard", "Beacon", "Granite", "Meadow", "Falcon", "Sterling", "Willow",
-    "Zenith", "Aurora", "Bramble", "Copper", "Delta", "Ember", "Fjord", "Glacier",
-];
-const SUFFIXES: &[&str] = &[
-    "Holdings Ltd",
-    "Logistics GmbH",
-    "Components Inc.",
-    "Foods S.A.",
-    "Partners LLC",
-    "Textiles Co., Ltd.",
-    "Consulting AB",
-    "Optics Pty Ltd",
-];
-
-fn unlisted(rng: &mut Rng) -> String {
-    format!(
-        "{} {} {}",
-        WORDS[rng.below(WORDS.len())],
-        WORDS[rng.below(WORDS.len())],
-        SUFFIXES[rng.below(SUFFIXES.len())]
-    )
-}
-
 fn measure(list: &ScreeningList) {
-    let names: Vec<&str> = list
-        .entries()
-        .iter()
-        .flat_map(|e| {
-            std::iter::once(e.name.as_str()).chain(e.alt_names.iter().map(String::as_str))
-        })
-        .collect();
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-    let mut queries: Vec<(u8, String)> = Vec::with_capacity(20_000);
-    for i in 0..20_000 {
-        let listed = names[rng.below(names.len())];
-        queries.push(match i % 3 {
-            0 => (0, listed.to_owned()),
-            1 => (1, disguise(listed, rng.below(4))),
-            _ => (2, unlisted(&mut rng)),
-        });
-    }
-    let mut times: [Vec<u128>; 3] = Default::default();
-    let mut all: Vec<u128> = Vec::with_capacity(queries.len());
-    let mut hits = [0usize; 3];
-    let mut slowest: Vec<(u128, String)> = Vec::new();
+    let lists = [list];
+    let queries = budget::query_mix(&lists, 20_000);
+    let verbose = std::env::var_os("SCREEN_BUDGET_VERBOSE").is_some();
+    let mut slowest: Vec<(u64, String)> = Vec::new();
     let mut unlisted_hits: Vec<String> = Vec::new();
-    for (kind, query) in &queries {
-        let start = Instant::now();
-        let found = list.screen(&[query.as_str()], DEFAULT_THRESHOLD, 10);
-        let nanos = start.elapsed().as_nanos();
-        if std::env::var_os("SCREEN_BUDGET_VERBOSE").is_some() {
-            slowest.push((nanos, query.clone()));
-            if *kind == 1 && found.is_empty() {
-                println!("  disguised miss {query:?}");
-            }
-            if *kind == 2 && !found.is_empty() && unlisted_hits.len() < 10 {
-                unlisted_hits.push(format!(
-                    "{query:?} -> {:?} {:.3}",
-                    found[0].hit.listed_name, found[0].hit.score
-                ));
-            }
+    let times = budget::time_screenings(&lists, &queries, |kind, query, found, nanos| {
+        if !verbose {
+            return;
         }
-        times[*kind as usize].push(nanos);
-        all.push(nanos);
-        hits[*kind as usize] += usize::from(!found.is_empty());
-    }
+        slowest.push((nanos, query.to_owned()));
+        if kind == QueryKind::Disguised && found.is_empty() {
+            println!("  disguised miss {query:?}");
+        }
+        if kind == QueryKind::Unlisted && !found.is_empty() && unlisted_hits.len() < 10 {
+            unlisted_hits.push(format!(
+                "{query:?} -> {:?} {:.3}",
+                found[0].hit.listed_name, found[0].hit.score
+            ));
+        }
+    });
     slowest.sort_unstable_by_key(|s| std::cmp::Reverse(s.0));
     for (nanos, query) in slowest.iter().take(15) {
         println!("  slow {:.0} us {query:?}", *nanos as f64 / 1000.0);
@@ -146,26 +46,20 @@ fn measure(list: &ScreeningList) {
     for line in &unlisted_hits {
         println!("  unlisted hit {line}");
     }
-    let pct = |v: &mut Vec<u128>, p: f64| -> f64 {
-        v.sort_unstable();
-        let i = ((v.len() as f64 - 1.0) * p).round() as usize;
-        v[i] as f64 / 1000.0
-    };
     println!(
         "screenings: {} (listed/disguised/unlisted), p50 {:.1} us, p99 {:.1} us, max {:.1} us",
-        all.len(),
-        pct(&mut all, 0.5),
-        pct(&mut all, 0.99),
-        pct(&mut all, 1.0)
+        times.all.len(),
+        times.all_us(0.5),
+        times.all_us(0.99),
+        times.all_us(1.0)
     );
-    for (kind, label) in ["listed", "disguised", "unlisted"].iter().enumerate() {
-        let v = &mut times[kind];
-        let n = v.len();
+    for (kind, (v, hits)) in QueryKind::ALL.iter().zip(&times.by_kind) {
         println!(
-            "  {label:9}: {n} screenings, {} with a hit, p50 {:.1} us, p99 {:.1} us",
-            hits[kind],
-            pct(v, 0.5),
-            pct(v, 0.99)
+            "  {:9}: {} screenings, {hits} with a hit, p50 {:.1} us, p99 {:.1} us",
+            kind.label(),
+            v.len(),
+            budget::quantile_us(v, 0.5),
+            budget::quantile_us(v, 0.99)
         );
     }
 }

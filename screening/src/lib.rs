@@ -4,8 +4,10 @@
 //! the official JSON or CSV download into a [`ScreeningList`]; [`index`]
 //! holds the [`NameIndex`] that screens names against listed names and
 //! aliases (also usable on its own for small party packs); [`normalize`]
-//! folds the disguises a name can wear before comparison.
+//! folds the disguises a name can wear before comparison. [`budget`] holds
+//! the performance budget and the synthetic workload that measures it.
 
+pub mod budget;
 pub mod index;
 pub mod list;
 pub mod normalize;
