@@ -14,7 +14,9 @@
 #      them: none may come back NO_LICENSE_REQUIRED, and the exact Entity List,
 #      DPL and SDN names must be LICENSE_REQUIRED / PROHIBITED; and unlisted
 #      controls to JP/DE: no `screening:` determination, and the decision's
-#      screening_sources count every entry of the list.
+#      screening_sources count every entry of the list;
+#  (c) the acceptance scenarios (tests/tests/it/scenarios.rs) with the official
+#      list loaded instead of the fixture (EXPORTCTL_TEST_SCREENING_LIST).
 #
 # Ends with "screening-real-list: N passed, M failed"; non-zero on failure.
 #
@@ -289,5 +291,15 @@ for i in "${!PIDS[@]}"; do
     kill -0 "${PIDS[$i]}" 2>/dev/null || fail "a server died during the checks (see $OUT/*.log)"
 done
 echo "    licensing start-up with the list: ${startup} s; list load (example): ${load_ms:-?} ms"
+
+# ------------------------------------------------------------------ (c)
+# The acceptance scenarios again, with the official list loaded instead of the fixture.
+if EXPORTCTL_TEST_SCREENING_LIST="$LIST" cargo test -q -p exportctl-tests --test it scenarios \
+    >"$OUT/scenarios.out" 2>&1; then
+    pass "the acceptance scenarios pass with the official list loaded"
+else
+    fail "the acceptance scenarios with the official list loaded (see $OUT/scenarios.out)"
+    tail -n 20 "$OUT/scenarios.out" | sed -e 's/^/    ! /' || true
+fi
 summary
 [[ $FAILED -eq 0 ]]

@@ -98,12 +98,19 @@ pub async fn classifier_client(server: &Running) -> ClassifierServiceClient<Chan
         .expect("connects")
 }
 
-/// The official-layout screening list fixture (hand-written, ten entries).
+/// The screening list the services load in tests: the official-layout
+/// fixture (hand-written, ten entries), or the file `EXPORTCTL_TEST_SCREENING_LIST`
+/// names (CI runs the scenarios again with the official list that way).
 pub fn screening_fixture() -> String {
-    format!(
-        "{}/../screening/tests/fixtures/csl-small.json",
-        env!("CARGO_MANIFEST_DIR")
-    )
+    std::env::var("EXPORTCTL_TEST_SCREENING_LIST")
+        .ok()
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| {
+            format!(
+                "{}/../screening/tests/fixtures/csl-small.json",
+                env!("CARGO_MANIFEST_DIR")
+            )
+        })
 }
 
 /// Starts a licensing service on 127.0.0.1:0 with the given config (listen is
