@@ -48,6 +48,110 @@ pub struct DecideQuery {
     pub as_of: Date,
 }
 
+/// The end-use facts, each checked against its vocabulary or range.
+fn end_use(bad: &mut Vec<FieldViolation>, e: pb::EndUse) -> EndUseFacts {
+    EndUseFacts {
+        purpose: vocab(bad, "end_use.purpose", &e.purpose, PURPOSES),
+        ic_production: e.ic_production,
+        fab_logic_node_nm: number(bad, "end_use.fab_logic_node_nm", e.fab_logic_node_nm),
+        fab_transistor_architecture: vocab(
+            bad,
+            "end_use.fab_transistor_architecture",
+            &e.fab_transistor_architecture,
+            ARCHITECTURES,
+        ),
+        fab_dram_half_pitch_nm: number(
+            bad,
+            "end_use.fab_dram_half_pitch_nm",
+            e.fab_dram_half_pitch_nm,
+        ),
+        fab_nand_layers: e.fab_nand_layers,
+        fab_dram_cell_area_um2: number(
+            bad,
+            "end_use.fab_dram_cell_area_um2",
+            e.fab_dram_cell_area_um2,
+        ),
+        fab_dram_density_gb_mm2: number(
+            bad,
+            "end_use.fab_dram_density_gb_mm2",
+            e.fab_dram_density_gb_mm2,
+        ),
+        fab_owner_headquarters: {
+            country(
+                bad,
+                "end_use.fab_owner_headquarters",
+                &e.fab_owner_headquarters,
+                false,
+            );
+            (!e.fab_owner_headquarters.is_empty()).then(|| e.fab_owner_headquarters.clone())
+        },
+        critical_infrastructure_operator: e.critical_infrastructure_operator,
+    }
+}
+
+/// The order lines: ids unique, origin, quantities, and a spec or entries each.
+fn lines(bad: &mut Vec<FieldViolation>, lines: &[pb::LineItem]) {
+    if lines.is_empty() {
+        bad.push(FieldViolation::new(
+            "lines",
+            "at least one line is required",
+        ));
+    } else if lines.len() > MAX_LINES {
+        bad.push(FieldViolation::new(
+            "lines",
+            format!("at most {MAX_LINES} lines"),
+        ));
+    } else {
+        let mut ids = HashSet::new();
+        for (i, l) in lines.iter().enumerate() {
+            let at = |f: &str| format!("lines[{i}].{f}");
+            text(bad, &at("line_id"), &l.line_id, MAX_LINE_ID, true);
+            if !l.line_id.is_empty() && !ids.insert(l.line_id.as_str()) {
+                bad.push(FieldViolation::new(
+                    at("line_id"),
+                    format!("`{}` is used by another line", l.line_id),
+                ));
+            }
+            country(bad, &at("origin_country"), &l.origin_country, true);
+            number(bad, &at("quantity"), Some(l.quantity));
+            number(bad, &at("value"), Some(l.value));
+            let iso_currency =
+                l.currency.len() == 3 && l.currency.bytes().all(|b| b.is_ascii_uppercase());
+            if !l.currency.is_empty() && !iso_currency {
+                bad.push(FieldViolation::new(at("currency"), "not an ISO 4217 code"));
+            }
+            if l.spec.is_none() && l.entries.is_empty() {
+                bad.push(FieldViolation::new(
+                    at("spec"),
+                    "required: a product spec or pre-classified entries",
+                ));
+            }
+            if l.entries.len() > MAX_ENTRIES {
+                bad.push(FieldViolation::new(
+                    at("entries"),
+                    format!("at most {MAX_ENTRIES} entries"),
+                ));
+            }
+            for (j, e) in l.entries.iter().enumerate().take(MAX_ENTRIES) {
+                text(
+                    bad,
+                    &at(&format!("entries[{j}].regime")),
+                    &e.regime,
+                    32,
+                    true,
+                );
+                text(
+                    bad,
+                    &at(&format!("entries[{j}].entry_id")),
+                    &e.entry_id,
+                    64,
+                    true,
+                );
+            }
+        }
+    }
+}
+
 /// `parties[i]`, each with its role (required when `role_required`), at
 /// most [`MAX_PARTIES`].
 fn party_list(
@@ -212,104 +316,9 @@ pub fn decide_query(
     };
     let parties = party_list(&mut bad, &req.parties, true);
 
-    let e = req.end_use.clone().unwrap_or_default();
-    let end_use = EndUseFacts {
-        purpose: vocab(&mut bad, "end_use.purpose", &e.purpose, PURPOSES),
-        ic_production: e.ic_production,
-        fab_logic_node_nm: number(&mut bad, "end_use.fab_logic_node_nm", e.fab_logic_node_nm),
-        fab_transistor_architecture: vocab(
-            &mut bad,
-            "end_use.fab_transistor_architecture",
-            &e.fab_transistor_architecture,
-            ARCHITECTURES,
-        ),
-        fab_dram_half_pitch_nm: number(
-            &mut bad,
-            "end_use.fab_dram_half_pitch_nm",
-            e.fab_dram_half_pitch_nm,
-        ),
-        fab_nand_layers: e.fab_nand_layers,
-        fab_dram_cell_area_um2: number(
-            &mut bad,
-            "end_use.fab_dram_cell_area_um2",
-            e.fab_dram_cell_area_um2,
-        ),
-        fab_dram_density_gb_mm2: number(
-            &mut bad,
-            "end_use.fab_dram_density_gb_mm2",
-            e.fab_dram_density_gb_mm2,
-        ),
-        fab_owner_headquarters: {
-            country(
-                &mut bad,
-                "end_use.fab_owner_headquarters",
-                &e.fab_owner_headquarters,
-                false,
-            );
-            (!e.fab_owner_headquarters.is_empty()).then(|| e.fab_owner_headquarters.clone())
-        },
-        critical_infrastructure_operator: e.critical_infrastructure_operator,
-    };
+    let end_use = end_use(&mut bad, req.end_use.clone().unwrap_or_default());
 
-    if req.lines.is_empty() {
-        bad.push(FieldViolation::new(
-            "lines",
-            "at least one line is required",
-        ));
-    } else if req.lines.len() > MAX_LINES {
-        bad.push(FieldViolation::new(
-            "lines",
-            format!("at most {MAX_LINES} lines"),
-        ));
-    } else {
-        let mut ids = HashSet::new();
-        for (i, l) in req.lines.iter().enumerate() {
-            let at = |f: &str| format!("lines[{i}].{f}");
-            text(&mut bad, &at("line_id"), &l.line_id, MAX_LINE_ID, true);
-            if !l.line_id.is_empty() && !ids.insert(l.line_id.as_str()) {
-                bad.push(FieldViolation::new(
-                    at("line_id"),
-                    format!("`{}` is used by another line", l.line_id),
-                ));
-            }
-            country(&mut bad, &at("origin_country"), &l.origin_country, true);
-            number(&mut bad, &at("quantity"), Some(l.quantity));
-            number(&mut bad, &at("value"), Some(l.value));
-            let iso_currency =
-                l.currency.len() == 3 && l.currency.bytes().all(|b| b.is_ascii_uppercase());
-            if !l.currency.is_empty() && !iso_currency {
-                bad.push(FieldViolation::new(at("currency"), "not an ISO 4217 code"));
-            }
-            if l.spec.is_none() && l.entries.is_empty() {
-                bad.push(FieldViolation::new(
-                    at("spec"),
-                    "required: a product spec or pre-classified entries",
-                ));
-            }
-            if l.entries.len() > MAX_ENTRIES {
-                bad.push(FieldViolation::new(
-                    at("entries"),
-                    format!("at most {MAX_ENTRIES} entries"),
-                ));
-            }
-            for (j, e) in l.entries.iter().enumerate().take(MAX_ENTRIES) {
-                text(
-                    &mut bad,
-                    &at(&format!("entries[{j}].regime")),
-                    &e.regime,
-                    32,
-                    true,
-                );
-                text(
-                    &mut bad,
-                    &at(&format!("entries[{j}].entry_id")),
-                    &e.entry_id,
-                    64,
-                    true,
-                );
-            }
-        }
-    }
+    lines(&mut bad, &req.lines);
 
     let as_of = match dates::parse_or_today(&req.as_of) {
         Ok(d) if d < policies.covers_from() => {
