@@ -209,13 +209,6 @@ fn is_loopback(host: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
-/// The name a list goes by in metrics: the last path segment of its label.
-pub fn list_name(label: &str) -> &str {
-    let path = label.split(['?', '#']).next().unwrap_or(label);
-    let path = path.trim_end_matches(['/', '\\']);
-    path.rsplit(['/', '\\']).next().unwrap_or(path)
-}
-
 /// What identifies a file's contents cheaply: size and mtime.
 type Fingerprint = (u64, Option<SystemTime>);
 
@@ -501,7 +494,7 @@ impl ScreeningStats {
             );
             let _ = writeln!(out, "# TYPE exportctl_screening_list_entries gauge");
             for list in &set.lists {
-                let name = exportctl_runtime::metrics::escape(list_name(list.label()));
+                let name = exportctl_runtime::metrics::escape(list.short_label());
                 let _ = writeln!(
                     out,
                     "exportctl_screening_list_entries{{list=\"{name}\"}} {}",
@@ -515,7 +508,7 @@ impl ScreeningStats {
             let _ = writeln!(out, "# TYPE exportctl_screening_list_date_seconds gauge");
             for list in &set.lists {
                 if let Some(date) = list.list_date() {
-                    let name = exportctl_runtime::metrics::escape(list_name(list.label()));
+                    let name = exportctl_runtime::metrics::escape(list.short_label());
                     let _ = writeln!(
                         out,
                         "exportctl_screening_list_date_seconds{{list=\"{name}\"}} {}",
@@ -770,11 +763,6 @@ mod tests {
 
     #[test]
     fn names_and_redirects() {
-        assert_eq!(list_name("/data/consolidated.json"), "consolidated.json");
-        assert_eq!(
-            list_name("https://h.example/v1/consolidated.csv?key=1"),
-            "consolidated.csv"
-        );
         let base: Uri = "https://a.example/x/y.json".parse().unwrap();
         assert_eq!(
             resolve(&base, "/z.json").unwrap().to_string(),

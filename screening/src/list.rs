@@ -256,6 +256,14 @@ impl ScreeningList {
         &self.label
     }
 
+    /// The name the list goes by in explanations and metrics: the last path
+    /// segment of its label (file name, or URL path without query).
+    pub fn short_label(&self) -> &str {
+        let path = self.label.split(['?', '#']).next().unwrap_or(&self.label);
+        let path = path.trim_end_matches(['/', '\\']);
+        path.rsplit(['/', '\\']).next().unwrap_or(path)
+    }
+
     /// The list's date, if the list or its label gave one (or it was set).
     pub fn list_date(&self) -> Option<Date> {
         self.list_date
@@ -866,6 +874,22 @@ fn load_csv(bytes: &[u8], label: &str) -> Result<Vec<ListedParty>, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_labels_are_the_last_path_segment() {
+        let json = br#"{"results": [{"source": "Entity List (EL) - Bureau of Industry and Security", "name": "Example Entity"}]}"#;
+        let short = |label: &str| {
+            ScreeningList::load(json, label)
+                .unwrap()
+                .short_label()
+                .to_string()
+        };
+        assert_eq!(short("/data/consolidated.json"), "consolidated.json");
+        assert_eq!(
+            short("https://h.example/v1/consolidated.csv?key=1"),
+            "consolidated.csv"
+        );
+    }
 
     #[test]
     fn sources_from_official_text() {

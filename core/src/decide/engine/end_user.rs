@@ -124,7 +124,7 @@ pub(super) fn requirements(
         .map(|l| {
             format!(
                 "{} of {} ({} entries)",
-                l.label().rsplit('/').next().unwrap_or(l.label()),
+                l.short_label(),
                 l.list_date()
                     .map(dates::format)
                     .unwrap_or_else(|| "unknown date".into()),
@@ -486,7 +486,7 @@ fn citations(list: &ScreeningList, entry: &exportctl_screening::ListedParty) -> 
     }
     out.push(format!(
         "{} {}, {}",
-        list.label().rsplit('/').next().unwrap_or(list.label()),
+        list.short_label(),
         list.list_date().map(dates::format).unwrap_or_default(),
         entry.list_source().label()
     ));
