@@ -55,12 +55,76 @@ pub(super) fn screen_parties<'a>(
         .collect()
 }
 
-/// What the end-user check of one regime looked at, for the explanation of
-/// a line it clears.
-pub(super) struct Screened {
-    pub summary: String,
-    /// Cleared on the packs' parties only (allowed by configuration).
-    pub partial: bool,
+/// What the end-user check of one regime looked at; the sentence for the
+/// explanation of a line it clears is written only when one is cleared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Screened {
+    /// The regime needs no official list: the pack's parties only.
+    PackOnly,
+    /// No official list, cleared on the pack's parties (allowed by configuration).
+    Partial,
+    /// The official lists and the pack's parties.
+    Lists,
+    /// No official list and partial screening not allowed: nothing can clear.
+    Missing,
+}
+
+impl Screened {
+    pub fn partial(self) -> bool {
+        self == Screened::Partial
+    }
+
+    /// What was screened against what, ending "no match" where it applies.
+    pub fn summary(self, p: &RegimePolicy, parties: usize, screening: &ScreeningSet) -> String {
+        let list_name = p
+            .screening_list
+            .as_deref()
+            .unwrap_or("official screening list");
+        let pack_only = pack_only(p, parties);
+        match self {
+            Screened::PackOnly => {
+                format!("{pack_only} (the pack names no official screening list).")
+            }
+            Screened::Partial => {
+                format!("{pack_only} only, without the {list_name} (partial screening allowed).")
+            }
+            Screened::Missing => String::new(),
+            Screened::Lists => {
+                let lists: Vec<String> = screening
+                    .lists
+                    .iter()
+                    .map(|l| {
+                        format!(
+                            "{} of {} ({} entries)",
+                            l.short_label(),
+                            l.list_date()
+                                .map(dates::format)
+                                .unwrap_or_else(|| "unknown date".into()),
+                            l.entries().len()
+                        )
+                    })
+                    .collect();
+                format!(
+                    "{parties} {} screened against the {list_name} ({}) and the {} party {} of the pack: no match.",
+                    plural(parties, "party", "parties"),
+                    lists.join("; "),
+                    p.parties.len(),
+                    plural(p.parties.len(), "listing", "listings"),
+                )
+            }
+        }
+    }
+}
+
+/// "N parties screened against the K party listings of the REGIME pack".
+fn pack_only(p: &RegimePolicy, parties: usize) -> String {
+    format!(
+        "{parties} {} screened against the {} party {} of the {} pack",
+        plural(parties, "party", "parties"),
+        p.parties.len(),
+        plural(p.parties.len(), "listing", "listings"),
+        p.regime
+    )
 }
 
 pub(super) fn requirements(
@@ -72,76 +136,35 @@ pub(super) fn requirements(
     config: &EngineConfig,
     reqs: &mut Vec<Determination>,
 ) -> Screened {
-    let regime = p.regime.as_str();
     for ps in screened {
         pack_parties(p, s, class, ps.party, config, reqs);
     }
-    let n = screened.len();
-    let pack_only = format!(
-        "{n} {} screened against the {} party {} of the {regime} pack",
-        plural(n, "party", "parties"),
-        p.parties.len(),
-        plural(p.parties.len(), "listing", "listings"),
-    );
     let Some(list_name) = &p.screening_list else {
-        return Screened {
-            summary: format!("{pack_only} (the pack names no official screening list)."),
-            partial: false,
-        };
+        return Screened::PackOnly;
     };
     if screening.is_empty() {
         if config.allow_partial_screening {
-            return Screened {
-                summary: format!(
-                    "{pack_only} only, without the {list_name} (partial screening allowed)."
-                ),
-                partial: true,
-            };
+            return Screened::Partial;
         }
         let mut d = Determination::new(
-            regime,
+            &p.regime,
             Outcome::Indeterminate,
             "screening-list",
             Source::EndUser,
         );
         d.explanation = format!(
-            "{pack_only} only: no {list_name} is loaded, so no party can be cleared (start the service with --screening-list)."
+            "{} only: no {list_name} is loaded, so no party can be cleared (start the service with --screening-list).",
+            pack_only(p, screened.len())
         );
         d.missing_facts.push("screening list".into());
         d.cite(std::slice::from_ref(&p.source));
         reqs.push(d);
-        return Screened {
-            summary: String::new(),
-            partial: false,
-        };
+        return Screened::Missing;
     }
     for ps in screened {
         listed_parties(p, s, class, ps, config, reqs);
     }
-    let lists: Vec<String> = screening
-        .lists
-        .iter()
-        .map(|l| {
-            format!(
-                "{} of {} ({} entries)",
-                l.short_label(),
-                l.list_date()
-                    .map(dates::format)
-                    .unwrap_or_else(|| "unknown date".into()),
-                l.entries().len()
-            )
-        })
-        .collect();
-    Screened {
-        summary: format!(
-            "{n} {} screened against the {list_name} ({}) and the {} party {} of the pack: no match.",
-            plural(n, "party", "parties"),
-            lists.join("; "),
-            p.parties.len(),
-            plural(p.parties.len(), "listing", "listings"),
-        ),
-        partial: false,
-    }
+    Screened::Lists
 }
 
 fn plural(n: usize, one: &'static str, many: &'static str) -> &'static str {

@@ -541,7 +541,15 @@ fn decide_regime(ctx: &RegimeContext, class: &RegimeClassification) -> Vec<Deter
     );
     end_use::requirements(p, s, class, &mut reqs, &mut notes);
     if reqs.is_empty() {
-        return vec![no_requirement(p, s, class, &notes, &screened)];
+        let summary = screened.summary(p, ctx.screened.len(), ctx.screening);
+        return vec![no_requirement(
+            p,
+            s,
+            class,
+            &notes,
+            &summary,
+            screened.partial(),
+        )];
     }
     // A listing that takes authorizations away leaves every requirement standing.
     let blocked = reqs
@@ -582,7 +590,8 @@ fn no_requirement(
     s: &Shipment,
     class: &RegimeClassification,
     notes: &[String],
-    screened: &end_user::Screened,
+    screening_summary: &str,
+    partial_screening: bool,
 ) -> Determination {
     let regime = p.regime.as_str();
     let mut d = Determination::new(regime, Outcome::NoLicenseRequired, "none", Source::None);
@@ -600,12 +609,12 @@ fn no_requirement(
         )
     };
     d.entry_ids = class.matches.iter().map(|m| m.id.clone()).collect();
-    d.low_confidence = screened.partial;
+    d.low_confidence = partial_screening;
     d.explanation = format!(
         "Under {regime} the item is {what}, and no list, destination, end-user or end-use requirement applies to {} on {}. {}{}",
         s.destination,
         dates::format(s.as_of),
-        screened.summary,
+        screening_summary,
         notes.iter().map(|n| format!(" {n}")).collect::<String>()
     );
     d.citations.push(p.source.clone());
