@@ -163,6 +163,16 @@ pub async fn licensing_client(server: &Running) -> LicensingServiceClient<Channe
         .expect("connects")
 }
 
+/// How many decisions the ledger holds (VerifyLedger's length).
+pub async fn recorded(client: &mut LicensingServiceClient<Channel>) -> i64 {
+    client
+        .verify_ledger(exportctl_proto::licensing::VerifyLedgerRequest {})
+        .await
+        .expect("verify ledger")
+        .into_inner()
+        .length
+}
+
 /// Gallium nitride classified as of 2024-01-01 in every regime: the one item
 /// many classifier tests send.
 pub fn gallium_nitride_classify() -> exportctl_proto::classifier::ClassifyRequest {

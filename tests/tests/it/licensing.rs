@@ -8,7 +8,7 @@ use exportctl_proto::classifier::{self as cpb, ItemKind};
 use exportctl_proto::licensing::{self as pb, Outcome};
 use exportctl_runtime::errors::field_violations;
 use exportctl_tests::{
-    bundled_classifier, licensing_client, start_licensing, start_pair, temp_ledger,
+    bundled_classifier, licensing_client, recorded, start_licensing, start_pair, temp_ledger,
 };
 use tonic::Code;
 
@@ -269,15 +269,7 @@ async fn bad_requests_name_every_field_including_the_classifiers() {
     let v = field_violations(&status);
     assert_eq!(v.len(), 1, "{v:?}");
     assert_eq!(v[0].field, "lines[1].spec.material");
-    assert_eq!(
-        client
-            .verify_ledger(pb::VerifyLedgerRequest {})
-            .await
-            .unwrap()
-            .into_inner()
-            .length,
-        0
-    );
+    assert_eq!(recorded(&mut client).await, 0);
 
     let mut dup = euv_resist_to_korea("po-dup", "2023-07-22");
     dup.lines.push(dup.lines[0].clone());
@@ -524,15 +516,7 @@ async fn bad_parties_are_named_and_nothing_is_recorded() {
         .collect();
     let status = client.decide(many).await.unwrap_err();
     assert_eq!(field_violations(&status)[0].field, "parties");
-    assert_eq!(
-        client
-            .verify_ledger(pb::VerifyLedgerRequest {})
-            .await
-            .unwrap()
-            .into_inner()
-            .length,
-        0
-    );
+    assert_eq!(recorded(&mut client).await, 0);
 }
 
 #[tokio::test]
@@ -579,15 +563,7 @@ async fn screen_parties_ranks_matches_and_records_nothing() {
     assert_eq!(resp.results[1].outcome, Outcome::NoLicenseRequired as i32);
     assert!(resp.results[1].matches.is_empty());
     assert_eq!(resp.results[2].outcome, Outcome::Prohibited as i32);
-    assert_eq!(
-        client
-            .verify_ledger(pb::VerifyLedgerRequest {})
-            .await
-            .unwrap()
-            .into_inner()
-            .length,
-        0
-    );
+    assert_eq!(recorded(&mut client).await, 0);
     let status = client
         .screen_parties(pb::ScreenPartiesRequest::default())
         .await
