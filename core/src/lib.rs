@@ -10,6 +10,7 @@
 //!   per-regime determinations.
 
 pub mod classify;
+pub mod country;
 pub mod dates;
 pub mod decide;
 pub mod digest;

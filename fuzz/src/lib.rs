@@ -357,7 +357,7 @@ pub fn decide_request(data: &[u8]) {
     let trace = TraceParent::parse("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
         .expect("a valid traceparent");
     let classified = RUNTIME
-        .block_on(CLASSIFICATION.classify_lines(&req.lines, &regimes, q.as_of, deadline, &trace));
+        .block_on(CLASSIFICATION.classify_lines(&req.lines, &regimes, policies, q.as_of, deadline, &trace));
     // A line the service would reject (bad spec or entry) is an error value.
     let Ok((classifications, _)) = classified else {
         return;

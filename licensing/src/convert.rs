@@ -232,7 +232,7 @@ fn country(bad: &mut Vec<FieldViolation>, field: &str, value: &str, required: bo
         let shown: String = value.chars().take(16).collect();
         bad.push(FieldViolation::new(
             field,
-            format!("`{shown}` is not an ISO 3166-1 alpha-2 code (two capital letters)"),
+            format!("`{shown}` is not an assigned ISO 3166-1 alpha-2 code (two capital letters, such as CN; not EU or UK)"),
         ));
     }
 }
@@ -434,6 +434,21 @@ pub fn pre_classified_match(entry: &cpb::ControlEntry, v: &cpb::EntryVersion) ->
         effective_from: v.effective_from.clone(),
         effective_until: v.effective_until.clone(),
         note: v.note.clone(),
+    }
+}
+
+/// An entry the caller names that the classifier's packs lack (a
+/// well-formed ECCN): no reasons of its own, so the policy packs' control
+/// list decides it, or the line is INDETERMINATE naming it.
+pub fn declared_match(e: &pb::PreClassifiedEntry) -> cpb::ControlMatch {
+    cpb::ControlMatch {
+        regime: e.regime.clone(),
+        entry_id: e.entry_id.clone(),
+        because: vec![
+            "pre-classified by the caller; not an entry of the classifier's packs".into(),
+        ],
+        confidence: cpb::Confidence::Low as i32,
+        ..Default::default()
     }
 }
 

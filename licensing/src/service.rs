@@ -143,7 +143,7 @@ impl Licensing {
         let regimes = convert::line_regimes(&q, &req, &policies);
         let (classifications, classifier_digest) = self
             .classifier
-            .classify_lines(&req.lines, &regimes, q.as_of, deadline, &trace)
+            .classify_lines(&req.lines, &regimes, &policies, q.as_of, deadline, &trace)
             .await?;
         let shipment = convert::shipment(&q, &req, &classifications);
         let body = engine::decide(

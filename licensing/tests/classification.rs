@@ -46,9 +46,11 @@ async fn classify(c: &Classification, lines: &[pb::LineItem]) -> Result<Classifi
     let on = exportctl_core::dates::parse("2024-06-01").unwrap();
     let trace =
         TraceParent::parse("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01").unwrap();
+    let policies = exportctl_licensing::policy::PolicySet::bundled().unwrap();
     c.classify_lines(
         lines,
         &regimes,
+        &policies,
         on,
         Instant::now() + Duration::from_secs(10),
         &trace,

@@ -75,8 +75,12 @@ fn outcome_key(o: Outcome) -> &'static str {
 
 /// The regime code of test regime `i` and the origin country that brings it in.
 fn test_regime(i: usize) -> (String, String) {
+    // Origins are assigned codes no test pack uses otherwise.
+    const ORIGINS: [&str; 12] = [
+        "AQ", "BV", "CC", "CX", "GS", "HM", "IO", "NF", "PN", "TF", "UM", "WF",
+    ];
     let letter = (b'A' + i as u8) as char;
-    (format!("X{letter}-TEST"), format!("Q{letter}"))
+    (format!("X{letter}-TEST"), ORIGINS[i].to_string())
 }
 
 /// A rule on every item to every destination, in force on `[from, until)`.
@@ -98,7 +102,7 @@ fn rule_toml(id: &str, outcome: Outcome, from: Date, until: Option<Date>) -> Str
 
 fn pack_toml(regime: &str, body: &str) -> String {
     format!(
-        "[pack]\nregime = \"{regime}\"\nname = \"test {regime}\"\nversion = \"1\"\nsource = \"test source\"\ncovers_from = \"2019-01-01\"\nhome = [\"ZH\"]\ncoverage = \"entry\"\n\n[[group]]\ngroup = \"G\"\ncountries = [\"DE\"]\nfrom = \"2019-01-01\"\ncitations = [\"group citation\"]\n\n{body}"
+        "[pack]\nregime = \"{regime}\"\nname = \"test {regime}\"\nversion = \"1\"\nsource = \"test source\"\ncovers_from = \"2019-01-01\"\nhome = [\"TK\"]\ncoverage = \"entry\"\n\n[[group]]\ngroup = \"G\"\ncountries = [\"DE\"]\nfrom = \"2019-01-01\"\ncitations = [\"group citation\"]\n\n{body}"
     )
 }
 

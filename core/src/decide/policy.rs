@@ -140,10 +140,170 @@ pub struct ChartRow {
     /// Cells the notes mark uncertain: decided INDETERMINATE.
     #[serde(default)]
     pub uncertain: Vec<String>,
+    /// Every column of `chart_reasons` not in `x` or `uncertain` is blank.
+    #[serde(default)]
+    pub complete: bool,
+    /// The chart gives these destinations no marks and points to the
+    /// embargo rules instead (EAR part 746): decided by the pack's rules on
+    /// all items, never from a blank.
+    #[serde(default)]
+    pub part_746: bool,
+    /// Footnote numbers of the row (`[[chart_footnote]]`).
+    #[serde(default)]
+    pub footnotes: Vec<u32>,
+    /// First day in force; the pack's `covers_from` when absent.
+    pub from: Option<String>,
+    pub until: Option<String>,
     #[serde(default)]
     pub citations: Vec<String>,
     #[serde(default)]
     pub confidence: Confidence,
+}
+
+impl ChartRow {
+    /// The cell of a column: `Some(true)` an X, `Some(false)` blank, `None` unknown.
+    pub fn cell(&self, column: &str) -> Option<bool> {
+        if self.x.iter().any(|c| c == column) {
+            Some(true)
+        } else if self.blank.iter().any(|c| c == column)
+            || (self.complete && !self.uncertain.iter().any(|c| c == column))
+        {
+            Some(false)
+        } else {
+            None
+        }
+    }
+}
+
+/// A footnote of the chart: requirements a row's marks do not show.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChartFootnote {
+    pub number: u32,
+    pub text: String,
+    pub citations: Vec<String>,
+}
+
+/// A destination the regime treats as another one (Hong Kong as China under
+/// the EAR from 2020-12-23): chart, groups and rules are those of `as`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TreatedAsRow {
+    pub country: String,
+    #[serde(rename = "as")]
+    pub as_country: String,
+    #[serde(flatten)]
+    pub cited: Cited,
+}
+
+/// An entry of the control list as the regulation states it: its reasons
+/// for control and, per control paragraph, the chart column or the
+/// destination scope (US Commerce Control List, 15 CFR part 774 Supp. 1).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EccnRow {
+    pub id: String,
+    #[serde(default)]
+    pub heading: String,
+    pub reasons: Vec<String>,
+    #[serde(default)]
+    pub control: Vec<EccnControl>,
+    #[serde(flatten)]
+    pub cited: Cited,
+}
+
+/// One line of an entry's license requirements: a reason, the paragraphs it
+/// applies to, and where a license is required.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EccnControl {
+    pub reason: String,
+    /// Paragraphs relative to the entry (`b.2`); empty = the entire entry.
+    #[serde(default)]
+    pub paragraphs: Vec<String>,
+    #[serde(default)]
+    pub except_paragraphs: Vec<String>,
+    /// A Country Chart column (`NS2`).
+    pub column: Option<String>,
+    /// Or the entry's own destination scope.
+    pub destinations: Option<DestinationSelector>,
+    /// Or a section the entry refers to, which the pack does not evaluate.
+    pub see: Option<String>,
+    /// A condition stated in the entry that lifts the control.
+    pub unless: Option<String>,
+}
+
+/// Where a control applies to an item of a given paragraph.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applies {
+    Yes,
+    No,
+    /// The item's paragraph is less specific than the control's.
+    Maybe,
+}
+
+impl EccnControl {
+    /// Whether the control applies to the item `paragraph` (relative, empty =
+    /// the entry as a whole).
+    pub fn applies_to(&self, paragraph: &str) -> Applies {
+        let within = |p: &str, of: &str| p == of || p.starts_with(&format!("{of}."));
+        if self
+            .except_paragraphs
+            .iter()
+            .any(|x| !paragraph.is_empty() && within(paragraph, x))
+        {
+            return Applies::No;
+        }
+        let narrower_except = self
+            .except_paragraphs
+            .iter()
+            .any(|x| paragraph.is_empty() || within(x, paragraph));
+        if self.paragraphs.is_empty() {
+            return if narrower_except {
+                Applies::Maybe
+            } else {
+                Applies::Yes
+            };
+        }
+        if !paragraph.is_empty() && self.paragraphs.iter().any(|c| within(paragraph, c)) {
+            Applies::Yes
+        } else if self
+            .paragraphs
+            .iter()
+            .any(|c| paragraph.is_empty() || within(c, paragraph))
+        {
+            Applies::Maybe
+        } else {
+            Applies::No
+        }
+    }
+}
+
+/// Splits an entry id into its ECCN and paragraph (`3A001.b.2` → `3A001`, `b.2`).
+pub fn split_eccn(id: &str) -> (&str, &str) {
+    match id.split_once('.') {
+        Some((e, p)) => (e, p),
+        None => (id, ""),
+    }
+}
+
+/// A well-formed ECCN, optionally with a paragraph: a category digit, a
+/// product group A–E, three digits, then `.`-separated lower-case letters or
+/// digits (`3A090`, `5A992.c`, `3B001.f.1.b`, `4A994.l`).
+pub fn is_eccn(id: &str) -> bool {
+    let (e, para) = split_eccn(id);
+    let b = e.as_bytes();
+    let head = b.len() == 5
+        && b[0].is_ascii_digit()
+        && (b'A'..=b'E').contains(&b[1])
+        && b[2..].iter().all(u8::is_ascii_digit);
+    head && (para.is_empty()
+        || para.split('.').all(|s| {
+            !s.is_empty()
+                && s.len() <= 3
+                && s.bytes()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        }))
 }
 
 /// A requirement from the list (entries × destination) or the destination alone.
@@ -335,6 +495,32 @@ struct PackHeader {
     /// What explanations call the pack's chart (`[[chart]]` rows).
     #[serde(default)]
     chart_name: Option<String>,
+    /// `eccn`: an entry id the packs do not know but written as an ECCN is
+    /// accepted and decided INDETERMINATE; a malformed one is refused.
+    #[serde(default)]
+    entry_syntax: Option<EntrySyntax>,
+}
+
+/// How the regime writes its entry ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntrySyntax {
+    Eccn,
+}
+
+impl EntrySyntax {
+    pub fn is_well_formed(self, id: &str) -> bool {
+        match self {
+            EntrySyntax::Eccn => is_eccn(id),
+        }
+    }
+}
+
+/// The header of a file that adds rows to a regime's pack.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PartHeader {
+    regime: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -344,14 +530,35 @@ pub enum Coverage {
     Entry,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// Which regime a file is the head or a part of (read before the whole).
+#[derive(Debug, Deserialize)]
+struct FileKind {
+    pack: Option<PartHeaderLoose>,
+    part: Option<PartHeaderLoose>,
+}
+
+#[derive(Debug, Deserialize)]
+struct PartHeaderLoose {
+    regime: String,
+}
+
+/// One file of a regime's pack: the head (`[pack]`) or a part (`[part]`)
+/// that adds rows to it (`us-ear.toml` and `us-ear-chart.toml`).
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PackFile {
-    pack: PackHeader,
+    pack: Option<PackHeader>,
+    part: Option<PartHeader>,
     #[serde(default)]
     group: Vec<GroupRow>,
     #[serde(default)]
     chart: Vec<ChartRow>,
+    #[serde(default)]
+    chart_footnote: Vec<ChartFootnote>,
+    #[serde(default)]
+    treated_as: Vec<TreatedAsRow>,
+    #[serde(default)]
+    eccn: Vec<EccnRow>,
     #[serde(default)]
     rule: Vec<RuleRow>,
     #[serde(default)]
@@ -405,7 +612,12 @@ pub struct RegimePolicy {
     pub coverage: Coverage,
     pub chart_reasons: Vec<String>,
     pub groups: Vec<(GroupRow, Validity)>,
-    pub chart: Vec<ChartRow>,
+    pub chart: Vec<(ChartRow, Validity)>,
+    pub chart_footnotes: Vec<ChartFootnote>,
+    pub treated_as: Vec<(TreatedAsRow, Validity)>,
+    /// The control list as the regulation states it, by ECCN, dated.
+    pub eccns: BTreeMap<String, Vec<(EccnRow, Validity)>>,
+    pub entry_syntax: Option<EntrySyntax>,
     pub rules: Vec<(RuleRow, Validity)>,
     pub parties: Vec<(PartyRow, Validity)>,
     /// The parties' names and aliases, owner = index into `parties`.
@@ -417,12 +629,49 @@ pub struct RegimePolicy {
     pub authorizations: Vec<(AuthorizationRow, Validity)>,
     pub restrictions: Vec<(RestrictionRow, Validity)>,
     pub digest: String,
+    /// The head file, and the part files that add rows to it.
     pub file: String,
+    pub parts: Vec<String>,
 }
 
 impl RegimePolicy {
+    /// The destination the regime treats `country` as on the date (Hong
+    /// Kong → China under the EAR from 2020-12-23), and the row saying so.
+    pub fn treated_as(&self, country: &str, on: Date) -> Option<&TreatedAsRow> {
+        self.treated_as
+            .iter()
+            .find(|(t, v)| v.contains(on) && t.country == country)
+            .map(|(t, _)| t)
+    }
+
+    fn resolve<'a>(&'a self, country: &'a str, on: Date) -> &'a str {
+        self.treated_as(country, on)
+            .map(|t| t.as_country.as_str())
+            .unwrap_or(country)
+    }
+
+    /// The chart row in force for the destination on the date.
+    pub fn chart_row(&self, country: &str, on: Date) -> Option<&ChartRow> {
+        let country = self.resolve(country, on);
+        self.chart
+            .iter()
+            .find(|(r, v)| v.contains(on) && r.countries.iter().any(|c| c == country))
+            .map(|(r, _)| r)
+    }
+
+    /// The control-list row of an entry's ECCN in force on the date.
+    pub fn eccn_row(&self, entry_id: &str, on: Date) -> Option<(&EccnRow, &Validity)> {
+        let (eccn, _) = split_eccn(entry_id);
+        self.eccns
+            .get(eccn)?
+            .iter()
+            .find(|(_, v)| v.contains(on))
+            .map(|(e, v)| (e, v))
+    }
+
     /// Groups the country belongs to on the date.
     pub fn groups_of(&self, country: &str, on: Date) -> Vec<&str> {
+        let country = self.resolve(country, on);
         self.groups
             .iter()
             .filter(|(g, v)| v.contains(on) && g.countries.iter().any(|c| c == country))
@@ -433,6 +682,7 @@ impl RegimePolicy {
     /// Whether the selector picks the country on the date; `Some(Low)` when
     /// that rests only on low-confidence group memberships.
     pub fn select(&self, sel: &DestinationSelector, country: &str, on: Date) -> Option<Confidence> {
+        let country = self.resolve(country, on);
         if sel.except_countries.iter().any(|c| c == country) {
             return None;
         }
@@ -495,8 +745,9 @@ pub fn pattern_matches(pattern: &str, id: &str) -> bool {
     }
 }
 
+/// An assigned ISO 3166-1 alpha-2 code (`XX`, `EU`, `UK` are not).
 pub fn is_country_code(s: &str) -> bool {
-    s.len() == 2 && s.bytes().all(|b| b.is_ascii_uppercase())
+    crate::country::is_assigned(s)
 }
 
 struct Check<'a> {
@@ -560,25 +811,73 @@ impl Check<'_> {
 }
 
 impl RegimePolicy {
+    /// A pack in one file.
     pub fn parse(file: &str, text: &str) -> Result<Self, PolicyError> {
-        let ck = Check { file };
-        let parsed: PackFile = toml::from_str(text).map_err(|e| ck.err("-", e.to_string()))?;
-        let h = parsed.pack;
+        Self::parse_parts(
+            &Source {
+                file: file.into(),
+                text: text.into(),
+            },
+            &[],
+        )
+    }
+
+    /// A pack from its head file (`[pack]`) and the part files (`[part]`)
+    /// that add rows to it; every row is checked and named by its own file.
+    pub fn parse_parts(head: &Source, parts: &[Source]) -> Result<Self, PolicyError> {
+        let ck = Check { file: &head.file };
+        let mut first: PackFile =
+            toml::from_str(&head.text).map_err(|e| ck.err("-", e.to_string()))?;
+        let Some(h) = first.pack.take() else {
+            return Err(ck.err("-", "a pack's head file needs a [pack] table"));
+        };
+        if first.part.is_some() {
+            return Err(ck.err("-", "a file has [pack] or [part], not both"));
+        }
+        let mut files: Vec<(&str, PackFile)> = vec![(head.file.as_str(), first)];
+        for src in parts {
+            let ck = Check { file: &src.file };
+            let f: PackFile = toml::from_str(&src.text).map_err(|e| ck.err("-", e.to_string()))?;
+            match (&f.pack, &f.part) {
+                (None, Some(part)) if part.regime == h.regime => {}
+                (None, Some(part)) => {
+                    return Err(
+                        ck.err("part", format!("adds to {}, not {}", part.regime, h.regime))
+                    );
+                }
+                _ => return Err(ck.err("-", "a part file needs a [part] table and no [pack]")),
+            }
+            files.push((src.file.as_str(), f));
+        }
         let covers_from = dates::parse(&h.covers_from)
             .map_err(|m| ck.err("pack", format!("covers_from: {m}")))?;
         ck.countries("pack", &h.home)?;
         let mut ids = HashSet::new();
-        let mut unique = |id: &str| {
+        let mut unique = |ck: &Check, id: &str| {
             if ids.insert(id.to_string()) {
                 Ok(())
             } else {
                 Err(ck.err(id, "duplicate rule id"))
             }
         };
+        // Each section's rows with the file they come from.
+        macro_rules! rows {
+            ($field:ident) => {
+                files
+                    .iter_mut()
+                    .flat_map(|(file, f)| {
+                        let file: &str = file;
+                        std::mem::take(&mut f.$field)
+                            .into_iter()
+                            .map(move |row| (Check { file }, row))
+                    })
+                    .collect::<Vec<_>>()
+            };
+        }
 
         let mut groups = Vec::new();
         let mut group_names = HashSet::new();
-        for g in parsed.group {
+        for (ck, g) in rows!(group) {
             let at = format!("group {}", g.group);
             ck.countries(&at, &g.countries)?;
             ck.citations(&at, &g.citations)?;
@@ -601,23 +900,61 @@ impl RegimePolicy {
             }
         }
 
-        let mut charted = HashSet::new();
-        for row in &parsed.chart {
-            ck.countries("chart", &row.countries)?;
-            if let Some(c) = row.countries.iter().find(|c| !charted.insert(c.as_str())) {
-                return Err(ck.err("chart", format!("{c} is in more than one chart row")));
+        let mut chart_footnotes = Vec::new();
+        for (ck, n) in rows!(chart_footnote) {
+            let at = format!("chart footnote {}", n.number);
+            ck.citations(&at, &n.citations)?;
+            if chart_footnotes
+                .iter()
+                .any(|x: &ChartFootnote| x.number == n.number)
+            {
+                return Err(ck.err(&at, "defined twice"));
+            }
+            chart_footnotes.push(n);
+        }
+        let mut chart: Vec<(ChartRow, Validity)> = Vec::new();
+        for (ck, row) in rows!(chart) {
+            let at = format!("chart {}", row.countries.join(" "));
+            ck.countries(&at, &row.countries)?;
+            let from = row.from.clone().unwrap_or_else(|| h.covers_from.clone());
+            let v = ck.validity(&at, &from, row.until.as_deref())?;
+            for (other, ov) in &chart {
+                if let Some(c) = row.countries.iter().find(|c| other.countries.contains(c))
+                    && v.overlaps(ov)
+                {
+                    return Err(ck.err(&at, format!("{c} is in more than one chart row")));
+                }
             }
             for r in row.x.iter().chain(&row.blank).chain(&row.uncertain) {
                 if !h.chart_reasons.contains(r) {
-                    return Err(ck.err("chart", format!("`{r}` is not among chart_reasons")));
+                    return Err(ck.err(&at, format!("`{r}` is not among chart_reasons")));
                 }
             }
-            ck.citations("chart", &row.citations)?;
+            if row.part_746 && (row.complete || !row.x.is_empty()) {
+                return Err(ck.err(&at, "a part_746 row has no marks"));
+            }
+            if let Some(n) = row
+                .footnotes
+                .iter()
+                .find(|n| !chart_footnotes.iter().any(|f| f.number == **n))
+            {
+                return Err(ck.err(&at, format!("footnote {n} is not defined")));
+            }
+            ck.citations(&at, &row.citations)?;
+            chart.push((row, v));
+        }
+
+        let mut treated_as = Vec::new();
+        for (ck, t) in rows!(treated_as) {
+            let at = format!("treated_as {}", t.country);
+            ck.countries(&at, &[t.country.clone(), t.as_country.clone()])?;
+            let v = ck.cited(&at, &t.cited)?;
+            treated_as.push((t, v));
         }
 
         let mut rules = Vec::new();
-        for r in parsed.rule {
-            unique(&r.id)?;
+        for (ck, r) in rows!(rule) {
+            unique(&ck, &r.id)?;
             let v = ck.cited(&r.id, &r.cited)?;
             ck.selector(&r.id, &r.destinations, &group_names)?;
             if r.items == Items::Listed && r.entries.is_empty() {
@@ -632,8 +969,8 @@ impl RegimePolicy {
             rules.push((r, v));
         }
         let mut parties = Vec::new();
-        for p in parsed.party {
-            unique(&p.id)?;
+        for (ck, p) in rows!(party) {
+            unique(&ck, &p.id)?;
             let v = ck.cited(&p.id, &p.cited)?;
             ck.countries(&p.id, std::slice::from_ref(&p.country))?;
             if exportctl_screening::normalize(&p.name).tokens.is_empty() {
@@ -655,8 +992,8 @@ impl RegimePolicy {
             None => None,
         };
         let mut end_uses = Vec::new();
-        for e in parsed.end_use {
-            unique(&e.id)?;
+        for (ck, e) in rows!(end_use) {
+            unique(&ck, &e.id)?;
             let v = ck.cited(&e.id, &e.cited)?;
             ck.selector(&e.id, &e.destinations, &group_names)?;
             if e.advanced_node.is_none() && e.purposes.is_empty() {
@@ -684,9 +1021,47 @@ impl RegimePolicy {
             };
             end_uses.push((e, v, redefined));
         }
+
+        let mut eccns: BTreeMap<String, Vec<(EccnRow, Validity)>> = BTreeMap::new();
+        for (ck, e) in rows!(eccn) {
+            let at = format!("eccn {}", e.id);
+            if !is_eccn(&e.id) || e.id.contains('.') {
+                return Err(ck.err(&at, "not an ECCN (such as 3A001)"));
+            }
+            let v = ck.cited(&at, &e.cited)?;
+            for c in &e.control {
+                let targets = [c.column.is_some(), c.destinations.is_some()];
+                if targets.iter().filter(|t| **t).count()
+                    + usize::from(c.see.is_some() && !targets[1])
+                    != 1
+                {
+                    return Err(ck.err(
+                        &at,
+                        format!(
+                            "control {}: give exactly one of column, destinations or see",
+                            c.reason
+                        ),
+                    ));
+                }
+                if let Some(col) = &c.column
+                    && !h.chart_reasons.contains(col)
+                {
+                    return Err(ck.err(&at, format!("`{col}` is not among chart_reasons")));
+                }
+                if let Some(sel) = &c.destinations {
+                    ck.selector(&at, sel, &group_names)?;
+                }
+            }
+            let versions = eccns.entry(e.id.clone()).or_default();
+            if versions.iter().any(|(_, ov)| ov.overlaps(&v)) {
+                return Err(ck.err(&at, "two rows of the entry overlap in time"));
+            }
+            versions.push((e, v));
+        }
+
         let mut authorizations = Vec::new();
-        for a in parsed.authorization {
-            unique(&a.id)?;
+        for (ck, a) in rows!(authorization) {
+            unique(&ck, &a.id)?;
             let v = ck.cited(&a.id, &a.cited)?;
             ck.selector(&a.id, &a.destinations, &group_names)?;
             if let Some(ex) = &a.excluded_destinations {
@@ -695,13 +1070,11 @@ impl RegimePolicy {
             if a.covers.is_empty() {
                 return Err(ck.err(&a.id, "covers no rule"));
             }
-            authorizations.push((a, v));
-        }
-        for (a, _) in &authorizations {
             for pat in &a.covers {
                 let known = rules.iter().any(|(r, _)| pattern_matches(pat, &r.id))
                     || end_uses.iter().any(|(e, _, _)| pattern_matches(pat, &e.id))
-                    || pat.starts_with("chart:");
+                    || pat.starts_with("chart:")
+                    || pat.starts_with("ccl:");
                 if !known {
                     return Err(ck.err(
                         &a.id,
@@ -709,10 +1082,11 @@ impl RegimePolicy {
                     ));
                 }
             }
+            authorizations.push((a, v));
         }
         let mut restrictions = Vec::new();
-        for r in parsed.restriction {
-            unique(&r.id)?;
+        for (ck, r) in rows!(restriction) {
+            unique(&ck, &r.id)?;
             let v = ck.cited(&r.id, &r.cited)?;
             ck.selector(&r.id, &r.destinations, &group_names)?;
             if let Some(a) = r
@@ -728,6 +1102,22 @@ impl RegimePolicy {
             .chart_name
             .clone()
             .unwrap_or_else(|| format!("{} country chart", h.regime));
+        let mut digest = Sha256::new();
+        for src in std::iter::once(head).chain(parts) {
+            digest.update(format!(
+                "{} {}\n",
+                src.file,
+                hex::encode(Sha256::digest(src.text.as_bytes()))
+            ));
+        }
+        let digest = if parts.is_empty() {
+            format!(
+                "sha256:{}",
+                hex::encode(Sha256::digest(head.text.as_bytes()))
+            )
+        } else {
+            format!("sha256:{}", hex::encode(digest.finalize()))
+        };
         Ok(RegimePolicy {
             regime: h.regime,
             name: h.name,
@@ -739,7 +1129,11 @@ impl RegimePolicy {
             coverage: h.coverage,
             chart_reasons: h.chart_reasons,
             groups,
-            chart: parsed.chart,
+            chart,
+            chart_footnotes,
+            treated_as,
+            eccns,
+            entry_syntax: h.entry_syntax,
             rules,
             parties,
             party_index,
@@ -749,8 +1143,9 @@ impl RegimePolicy {
             end_uses,
             authorizations,
             restrictions,
-            digest: format!("sha256:{}", hex::encode(Sha256::digest(text.as_bytes()))),
-            file: file.to_string(),
+            digest,
+            file: head.file.clone(),
+            parts: parts.iter().map(|s| s.file.clone()).collect(),
         })
     }
 }
@@ -760,9 +1155,24 @@ impl PolicySet {
         let ck = Check { file: &common.file };
         let parsed: CommonFile =
             toml::from_str(&common.text).map_err(|e| ck.err("-", e.to_string()))?;
-        let mut regimes = BTreeMap::new();
+        // Part files join the head file of their regime.
+        let mut heads: Vec<&Source> = Vec::new();
+        let mut parts: BTreeMap<String, Vec<Source>> = BTreeMap::new();
         for src in packs {
-            let p = RegimePolicy::parse(&src.file, &src.text)?;
+            let kind: FileKind = toml::from_str(&src.text)
+                .map_err(|e| PolicyError::new(&src.file, "-", e.to_string()))?;
+            match kind.part {
+                Some(part) => parts.entry(part.regime).or_default().push(src.clone()),
+                None => heads.push(src),
+            }
+        }
+        let mut regimes = BTreeMap::new();
+        for src in heads {
+            let kind: FileKind = toml::from_str(&src.text)
+                .map_err(|e| PolicyError::new(&src.file, "-", e.to_string()))?;
+            let regime = kind.pack.map(|p| p.regime).unwrap_or_default();
+            let own = parts.remove(&regime).unwrap_or_default();
+            let p = RegimePolicy::parse_parts(src, &own)?;
             if let Some(prev) = regimes
                 .get(&p.regime)
                 .map(|x: &RegimePolicy| x.file.clone())
@@ -774,6 +1184,13 @@ impl PolicySet {
                 ));
             }
             regimes.insert(p.regime.clone(), p);
+        }
+        if let Some((regime, files)) = parts.into_iter().next() {
+            return Err(PolicyError::new(
+                &files[0].file,
+                "part",
+                format!("adds to {regime}, which no pack file defines"),
+            ));
         }
         for row in &parsed.applicability {
             ck.countries("applicability", &row.export_countries)?;

@@ -27,6 +27,7 @@ pub use in_process::InProcessClassifier;
 
 use crate::convert;
 use crate::error::Error;
+use crate::policy::PolicySet;
 
 /// One call's settings: how long it may take and the trace it belongs to.
 #[derive(Debug, Clone, Copy)]
@@ -76,6 +77,7 @@ impl Classification {
         &self,
         lines: &[pb::LineItem],
         regimes: &[Vec<String>],
+        policies: &PolicySet,
         on: Date,
         deadline: Instant,
         trace: &TraceParent,
@@ -83,6 +85,7 @@ impl Classification {
         let outbound = trace.outbound();
         let ctx = LineContext {
             port: self.port.as_ref(),
+            policies,
             on,
             as_of: dates::format(on),
             deadline,
@@ -139,6 +142,8 @@ impl Classification {
 /// What every line of one request shares.
 struct LineContext<'a> {
     port: &'a dyn ClassifierPort,
+    /// Which regimes accept well-formed entry ids their classifier lacks.
+    policies: &'a PolicySet,
     on: Date,
     as_of: String,
     deadline: Instant,
@@ -264,14 +269,36 @@ impl LineContext<'_> {
                             c.not_listed_label = label;
                         }
                     } else {
-                        bad.push(FieldViolation::new(
-                            format!("{field}.entry_id"),
-                            format!(
-                                "`{}` is not an entry of {}",
-                                e.entry_id.chars().take(64).collect::<String>(),
-                                e.regime
-                            ),
-                        ));
+                        match self
+                            .policies
+                            .regimes
+                            .get(&e.regime)
+                            .and_then(|p| p.entry_syntax)
+                        {
+                            // Well formed but unknown to the classifier: the
+                            // policy packs' control list (or an INDETERMINATE) decides.
+                            Some(syntax) if syntax.is_well_formed(&e.entry_id) => {
+                                let c = &mut out[slot];
+                                if !c.matches.iter().any(|m| m.entry_id == e.entry_id) {
+                                    c.matches.push(convert::declared_match(e));
+                                }
+                                c.status = cpb::ClassificationStatus::Listed as i32;
+                                c.not_listed_label.clear();
+                            }
+                            syntax => bad.push(FieldViolation::new(
+                                format!("{field}.entry_id"),
+                                format!(
+                                    "`{}` is not {} of {}",
+                                    e.entry_id.chars().take(64).collect::<String>(),
+                                    if syntax.is_some() {
+                                        "a well-formed entry id (such as 3A001.b.2)"
+                                    } else {
+                                        "an entry"
+                                    },
+                                    e.regime
+                                ),
+                            )),
+                        }
                     }
                 }
             }

@@ -11,7 +11,7 @@ name = "test pack"
 version = "1"
 source = "test source"
 covers_from = "2019-01-01"
-home = ["XX"]
+home = ["AQ"]
 coverage = "entry"
 "#;
 
@@ -176,7 +176,7 @@ from = "2019-01-01"
 citations = ["party cite"]
 "#;
     rejected(party, "p1", "`China` is not an ISO 3166-1");
-    let e = RegimePolicy::parse(FILE, &HEADER.replace("[\"XX\"]", "[\"X1\"]")).expect_err("home");
+    let e = RegimePolicy::parse(FILE, &HEADER.replace("[\"AQ\"]", "[\"X1\"]")).expect_err("home");
     assert_eq!((e.file.as_str(), e.rule.as_str()), (FILE, "pack"));
 }
 
@@ -224,7 +224,7 @@ const COMMON: &str = r#"
 version = "1"
 
 [[applicability]]
-export_countries = ["XX"]
+export_countries = ["AQ"]
 regimes = ["XX-TEST"]
 citations = ["applicability cite"]
 "#;
@@ -234,7 +234,7 @@ fn policy_set_errors_name_file_and_rule() {
     let good = source(FILE, &format!("{HEADER}{GROUP}{RULE}"));
     let set = PolicySet::from_sources(&source("common.toml", COMMON), std::slice::from_ref(&good))
         .expect("valid");
-    assert_eq!(set.applicable_regimes("XX", "YY"), ["XX-TEST"]);
+    assert_eq!(set.applicable_regimes("AQ", "BV"), ["XX-TEST"]);
     // A bad pack among good ones: its own file and rule.
     let bad = source(
         "bad-pack.toml",

@@ -3,7 +3,10 @@
 //! entries), plus the check that no entry or reason falls through.
 
 use super::{Determination, MatchedEntry, RegimeClassification, Shipment, Source, low, low_note};
-use crate::decide::policy::{Coverage, Items, Outcome, RegimePolicy, pattern_matches};
+use crate::decide::policy::{
+    Applies, Coverage, DestinationSelector, EccnRow, Items, Outcome, RegimePolicy, pattern_matches,
+    split_eccn,
+};
 
 /// Entries the item could be if the spec said more: INDETERMINATE naming the facts.
 pub(super) fn undetermined(
@@ -62,8 +65,20 @@ fn entry_requirements(
         m,
         reqs,
     };
-    chart(p, s, m, &mut out);
-    listed_rules(p, s, m, &mut out);
+    match p.eccn_row(&m.id, s.as_of) {
+        // The control list states the entry: its controls decide, the
+        // classifier's reasons and the pack's per-entry scopes do not.
+        Some((row, _)) => {
+            controls(p, s, m, row, &mut out);
+            listed_rules(p, s, m, true, &mut out);
+        }
+        None => {
+            for reason in m.reasons.iter().filter(|r| p.chart_reasons.contains(r)) {
+                chart(p, s, reason, None, &[], &mut out);
+            }
+            listed_rules(p, s, m, false, &mut out);
+        }
+    }
 }
 
 /// The requirements one entry gives, merged by rule: a second entry or
@@ -112,70 +127,259 @@ impl Requirements<'_> {
     }
 }
 
-/// Commerce Country Chart cells: reason × destination.
-fn chart(p: &RegimePolicy, s: &Shipment, m: &MatchedEntry, out: &mut Requirements) {
-    for reason in m.reasons.iter().filter(|r| p.chart_reasons.contains(r)) {
-        let row = p
-            .chart
-            .iter()
-            .find(|row| row.countries.iter().any(|c| c == &s.destination));
-        let cell = row.map(|row| {
-            if row.x.contains(reason) {
-                Some(true)
-            } else if row.blank.contains(reason) {
-                Some(false)
-            } else {
-                None
-            }
-        });
-        match (row, cell.flatten()) {
-            (Some(row), Some(true)) => {
-                out.push(
-                    format!("chart:{reason}"),
-                    Outcome::LicenseRequired,
-                    Some(reason),
-                    &|d| {
-                        d.cite(&row.citations);
-                        d.low_confidence |= low(row.confidence);
-                        d.explanation = format!(
-                            "The {} has an X for {reason} and {}: a license is required for the listed entries{}.",
-                            p.chart_name,
-                            s.destination,
-                            low_note(d.low_confidence)
-                        );
-                    },
-                );
-            }
-            (Some(_), Some(false)) => {}
-            (row, _) => {
-                out.push(
-                    format!("chart-gap:{reason}"),
-                    Outcome::Indeterminate,
-                    Some(reason),
-                    &|d| {
-                        if let Some(row) = row {
-                            d.cite(&row.citations);
-                        }
-                        d.explanation = format!(
-                            "The rule pack does not know the {} cell for {reason} and {}, so whether a license is required cannot be told.",
-                            p.chart_name,
-                            s.destination
-                        );
-                        d.missing_facts.push(format!(
-                            "{} cell {}/{reason}",
-                            p.chart_name,
-                            s.destination
-                        ));
-                    },
-                );
-            }
+/// How the destination is named in explanations: `HK (treated as CN: …)`.
+fn destination(p: &RegimePolicy, s: &Shipment) -> String {
+    match p.treated_as(&s.destination, s.as_of) {
+        Some(t) => format!(
+            "{} (treated as {} from {}: {})",
+            s.destination,
+            t.as_country,
+            t.cited.from,
+            t.cited.citations.join("; ")
+        ),
+        None => s.destination.clone(),
+    }
+}
+
+/// One Commerce Country Chart cell: reason column × destination. `unless`
+/// is a condition of the entry that lifts the control (then an X is
+/// INDETERMINATE); `cites` are the control's own citations.
+fn chart(
+    p: &RegimePolicy,
+    s: &Shipment,
+    column: &str,
+    unless: Option<&str>,
+    cites: &[String],
+    out: &mut Requirements,
+) {
+    let row = p.chart_row(&s.destination, s.as_of);
+    let dest = destination(p, s);
+    if let Some(row) = row
+        && row.part_746
+    {
+        // No marks: the embargo decides, through a rule on all items.
+        if embargo_rule(p, s) {
+            return;
         }
+    }
+    let cell = row.filter(|r| !r.part_746).and_then(|r| r.cell(column));
+    match (row, cell) {
+        (Some(row), Some(true)) => {
+            let outcome = match unless {
+                Some(_) => Outcome::Indeterminate,
+                None => Outcome::LicenseRequired,
+            };
+            out.push(format!("chart:{column}"), outcome, Some(column), &|d| {
+                d.cite(&row.citations);
+                d.cite(cites);
+                d.low_confidence |= low(row.confidence);
+                d.explanation = format!(
+                    "The {} has an X for {column} and {dest}: a license is required for the listed entries{}{}.",
+                    p.chart_name,
+                    unless
+                        .map(|u| format!(" unless {u}, which the request does not say"))
+                        .unwrap_or_default(),
+                    low_note(d.low_confidence)
+                );
+                if let Some(u) = unless {
+                    d.missing_facts.push(format!("whether {u}"));
+                }
+            });
+        }
+        (Some(_), Some(false)) => {}
+        (row, _) => {
+            out.push(
+                format!("chart-gap:{column}"),
+                Outcome::Indeterminate,
+                Some(column),
+                &|d| {
+                    if let Some(row) = row {
+                        d.cite(&row.citations);
+                    }
+                    d.explanation = format!(
+                        "The rule pack does not know the {} cell for {column} and {dest} on {}, so whether a license is required cannot be told.",
+                        p.chart_name,
+                        crate::dates::format(s.as_of)
+                    );
+                    d.missing_facts.push(format!(
+                        "{} cell {}/{column}",
+                        p.chart_name, s.destination
+                    ));
+                },
+            );
+        }
+    }
+}
+
+/// Whether a rule of the pack requires a license for every item to the
+/// destination on the date (the part 746 embargoes).
+fn embargo_rule(p: &RegimePolicy, s: &Shipment) -> bool {
+    p.rules.iter().any(|(r, v)| {
+        r.items == Items::All
+            && v.contains(s.as_of)
+            && r.outcome.severity() >= Outcome::LicenseRequired.severity()
+            && p.selects(&r.destinations, &s.destination, s.as_of)
+    })
+}
+
+/// Where a scope selects, in words: `worldwide`, `to MO, D:5`, `to AE, D:1, D:4, D:5 except A:5, A:6`.
+fn scope_words(sel: &DestinationSelector) -> String {
+    if sel.all {
+        return "worldwide".into();
+    }
+    let mut s = format!(
+        "to {}",
+        sel.countries
+            .iter()
+            .chain(&sel.groups)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let except: Vec<&String> = sel
+        .except_countries
+        .iter()
+        .chain(&sel.except_groups)
+        .collect();
+    if !except.is_empty() {
+        s.push_str(&format!(
+            " except {}",
+            except
+                .iter()
+                .map(|x| x.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    s
+}
+
+/// The entry's controls as the control list states them, for the item's
+/// paragraph: chart columns, the entry's own destination scopes, sections the
+/// pack does not evaluate, and controls the item may fall under if its
+/// paragraph were more specific.
+fn controls(
+    p: &RegimePolicy,
+    s: &Shipment,
+    m: &MatchedEntry,
+    row: &EccnRow,
+    out: &mut Requirements,
+) {
+    let (_, paragraph) = split_eccn(&m.id);
+    let on = s.as_of;
+    let dest = destination(p, s);
+    let mut maybe: Vec<String> = Vec::new();
+    for c in &row.control {
+        let applies = c.applies_to(paragraph);
+        if applies == Applies::No {
+            continue;
+        }
+        let paras = if c.paragraphs.is_empty() {
+            "the entire entry".to_string()
+        } else {
+            c.paragraphs
+                .iter()
+                .map(|x| format!("{}.{x}", row.id))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if applies == Applies::Maybe {
+            // Counts only where the control would require a license here.
+            let would = match (&c.column, &c.destinations) {
+                (Some(col), _) => p
+                    .chart_row(&s.destination, on)
+                    .is_none_or(|r| r.part_746 || r.cell(col) != Some(false)),
+                (None, Some(sel)) => p.selects(sel, &s.destination, on),
+                (None, None) => true,
+            };
+            if would {
+                maybe.push(format!("{} ({paras})", c.reason));
+            }
+            continue;
+        }
+        if let Some(col) = &c.column {
+            chart(p, s, col, c.unless.as_deref(), &row.cited.citations, out);
+        } else if let Some(sel) = &c.destinations {
+            let Some(selected) = p.select(sel, &s.destination, on) else {
+                continue;
+            };
+            let outcome = match c.unless {
+                Some(_) => Outcome::Indeterminate,
+                None => Outcome::LicenseRequired,
+            };
+            out.push(
+                format!("ccl:{}:{}", row.id, c.reason),
+                outcome,
+                Some(&c.reason),
+                &|d| {
+                    d.cite(&row.cited.citations);
+                    if let Some(see) = &c.see {
+                        d.cite(std::slice::from_ref(see));
+                    }
+                    d.low_confidence |= low(row.cited.confidence) || selected.is_low();
+                    d.explanation = format!(
+                        "ECCN {} controls {paras} for {} {}, which includes {dest}: a license is required{}{}.",
+                        row.id,
+                        c.reason,
+                        scope_words(sel),
+                        c.unless
+                            .as_deref()
+                            .map(|u| format!(" unless {u}, which the request does not say"))
+                            .unwrap_or_default(),
+                        low_note(d.low_confidence)
+                    );
+                    if let Some(u) = &c.unless {
+                        d.missing_facts.push(format!("whether {u}"));
+                    }
+                },
+            );
+        } else if let Some(see) = &c.see {
+            out.push(
+                format!("ccl-see:{}:{}", row.id, c.reason),
+                Outcome::Indeterminate,
+                Some(&c.reason),
+                &|d| {
+                    d.cite(&row.cited.citations);
+                    d.cite(std::slice::from_ref(see));
+                    d.explanation = format!(
+                        "ECCN {} controls {paras} for {} as {see} says; the rule pack does not evaluate that section, so whether a license is required to {dest} cannot be told.",
+                        row.id, c.reason
+                    );
+                    d.missing_facts
+                        .push(format!("{} {} requirement under {see}", row.id, c.reason));
+                },
+            );
+        }
+    }
+    if !maybe.is_empty() {
+        out.push(
+            format!("ccl-paragraph:{}", m.id),
+            Outcome::Indeterminate,
+            None,
+            &|d| {
+                d.cite(&row.cited.citations);
+                d.explanation = format!(
+                    "{} names no paragraph that tells whether these controls of ECCN {} apply: {}; they would require a license to {dest}.",
+                    m.id,
+                    row.id,
+                    maybe.join("; ")
+                );
+                d.missing_facts
+                    .push(format!("paragraph of {} under ECCN {}", m.id, row.id));
+            },
+        );
     }
 }
 
 /// The pack's rules on listed entries, and the coverage check that no entry
 /// or reason falls through.
-fn listed_rules(p: &RegimePolicy, s: &Shipment, m: &MatchedEntry, out: &mut Requirements) {
+fn listed_rules(
+    p: &RegimePolicy,
+    s: &Shipment,
+    m: &MatchedEntry,
+    ccl_states_entry: bool,
+    out: &mut Requirements,
+) {
     let (regime, on) = (p.regime.as_str(), s.as_of);
     let mut covered_reasons: Vec<&str> = Vec::new();
     let mut covered_entry = false;
@@ -187,7 +391,8 @@ fn listed_rules(p: &RegimePolicy, s: &Shipment, m: &MatchedEntry, out: &mut Requ
             continue;
         }
         if let Some(reason) = &rule.reason {
-            if !m.reasons.contains(reason) {
+            // Entry-specific scopes are the control list's when it states the entry.
+            if ccl_states_entry || !m.reasons.contains(reason) {
                 continue;
             }
             covered_reasons.push(reason);
@@ -211,15 +416,26 @@ fn listed_rules(p: &RegimePolicy, s: &Shipment, m: &MatchedEntry, out: &mut Requ
             },
         );
     }
-    let gap = match p.coverage {
-        Coverage::Entry => (!covered_entry).then(|| {
-            "no rule of the pack says which destinations need a license for it".to_string()
-        }),
-        Coverage::Reason => m
-            .reasons
-            .iter()
-            .find(|r| !p.chart_reasons.contains(r) && !covered_reasons.contains(&r.as_str()))
-            .map(|r| format!("its reason {r} has no destination scope in the pack on that date")),
+    let gap = if ccl_states_entry {
+        None
+    } else if m.reasons.is_empty() {
+        Some(format!(
+            "the rule packs do not state its reasons for control on {}",
+            crate::dates::format(on)
+        ))
+    } else {
+        match p.coverage {
+            Coverage::Entry => (!covered_entry).then(|| {
+                "no rule of the pack says which destinations need a license for it".to_string()
+            }),
+            Coverage::Reason => m
+                .reasons
+                .iter()
+                .find(|r| !p.chart_reasons.contains(r) && !covered_reasons.contains(&r.as_str()))
+                .map(|r| {
+                    format!("its reason {r} has no destination scope in the pack on that date")
+                }),
+        }
     };
     if let Some(why) = gap {
         out.push(

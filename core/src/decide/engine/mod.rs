@@ -360,6 +360,8 @@ pub fn decide(
         .map(|l| l.outcome)
         .fold(Outcome::NoLicenseRequired, Outcome::max);
     let mut advisories = advisories(policies, shipment);
+    advisories.extend(vintage_advisories(&spoke, shipment));
+    advisories.extend(footnote_advisories(&spoke, shipment));
     advisories.extend(screening_advisories(
         &spoke, screening, &screened, shipment, config,
     ));
@@ -458,6 +460,57 @@ fn screening_advisories(
                 citations: lh.entry.federal_register_notice.iter().cloned().collect(),
                 line_ids: all_lines.clone(),
             });
+        }
+    }
+    out
+}
+
+/// DATA-VINTAGE: a shipment dated after the day a pack's authors reviewed
+/// the regulation through may be governed by rules published since.
+fn vintage_advisories(spoke: &[&RegimePolicy], s: &Shipment) -> Vec<Advisory> {
+    spoke
+        .iter()
+        .filter_map(|p| {
+            let through = p.reviewed_through?;
+            (s.as_of > through).then(|| Advisory {
+                code: "DATA-VINTAGE".into(),
+                authority: p.regime.clone(),
+                text: format!(
+                    "The {} rule pack (version {}) states the regulation as reviewed through {}; the shipment date {} is later, so rules published since are not in this decision: check for amendments after {}.",
+                    p.regime,
+                    p.version,
+                    dates::format(through),
+                    dates::format(s.as_of),
+                    dates::format(through)
+                ),
+                citations: vec![p.source.clone()],
+                line_ids: s.lines.iter().map(|l| l.line_id.clone()).collect(),
+            })
+        })
+        .collect()
+}
+
+/// The chart footnotes of the destination's row: requirements the marks do
+/// not show (part 746 rules for Russia and Belarus, India's RS 2 items …).
+fn footnote_advisories(spoke: &[&RegimePolicy], s: &Shipment) -> Vec<Advisory> {
+    let mut out = Vec::new();
+    for p in spoke {
+        let Some(row) = p.chart_row(&s.destination, s.as_of) else {
+            continue;
+        };
+        for n in &row.footnotes {
+            if let Some(f) = p.chart_footnotes.iter().find(|f| f.number == *n) {
+                out.push(Advisory {
+                    code: format!("CHART-FOOTNOTE-{n}"),
+                    authority: p.regime.clone(),
+                    text: format!(
+                        "{} footnote {n} for {}: {}",
+                        p.chart_name, s.destination, f.text
+                    ),
+                    citations: f.citations.clone(),
+                    line_ids: s.lines.iter().map(|l| l.line_id.clone()).collect(),
+                });
+            }
         }
     }
     out
