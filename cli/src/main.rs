@@ -10,6 +10,7 @@
 
 mod input;
 mod output;
+mod tables;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -62,6 +63,21 @@ enum Command {
     /// Work on a decision ledger directly (no service needed).
     #[command(subcommand)]
     Ledger(LedgerCommand),
+    /// Compare the US pack's Country Chart, Country Groups and control-list
+    /// reasons for a date with the official extracts of that date (CSV), and
+    /// print every difference. Exits 1 on any difference.
+    CheckTables {
+        /// The folder of the extracts (country-chart-*.csv, country-groups-*.csv,
+        /// ccl-reasons-*.csv).
+        #[arg(long, value_name = "DIR")]
+        data_dir: std::path::PathBuf,
+        /// Policy packs to check instead of the bundled ones.
+        #[arg(long, value_name = "DIR")]
+        policy_dir: Option<std::path::PathBuf>,
+        /// The date the extracts state (YYYY-MM-DD).
+        #[arg(long, default_value = "2026-07-23")]
+        on: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -123,6 +139,37 @@ fn verify_ledger(url: &str, json: bool) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
+    }
+}
+
+/// `exportctl check-tables`: the US pack against the official extracts.
+fn check_tables(
+    data_dir: &std::path::Path,
+    policy_dir: Option<&std::path::Path>,
+    on: &str,
+) -> ExitCode {
+    let run = || -> anyhow::Result<()> {
+        let on = time::Date::parse(
+            on,
+            &time::macros::format_description!("[year]-[month]-[day]"),
+        )
+        .map_err(|e| anyhow::anyhow!("--on {on}: {e}"))?;
+        let set = match policy_dir {
+            Some(d) => exportctl_licensing::PolicySet::load_dir(d)?,
+            None => exportctl_licensing::PolicySet::bundled()?,
+        };
+        let us = set
+            .regimes
+            .get("US-EAR")
+            .ok_or_else(|| anyhow::anyhow!("no US-EAR pack"))?;
+        tables::run(us, data_dir, on)
+    };
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
     }
 }
 
@@ -458,6 +505,11 @@ async fn main() -> ExitCode {
             let json = args.call.json;
             report(decide(args).await, json)
         }
+        Command::CheckTables {
+            data_dir,
+            policy_dir,
+            on,
+        } => check_tables(&data_dir, policy_dir.as_deref(), &on),
         Command::Ledger(LedgerCommand::Verify { ledger, json }) => {
             // Opening a ledger blocks: keep it off the executor.
             tokio::task::spawn_blocking(move || verify_ledger(&ledger, json))

@@ -28,4 +28,20 @@ pub const PACKS: &[(&str, &str)] = &[
         "us-ear.toml",
         include_str!("../../../licensing/policy/us-ear.toml"),
     ),
+    (
+        "us-ear-chart.toml",
+        include_str!("../../../licensing/policy/us-ear-chart.toml"),
+    ),
+    (
+        "us-ear-groups.toml",
+        include_str!("../../../licensing/policy/us-ear-groups.toml"),
+    ),
+    (
+        "us-ear-ccl-3.toml",
+        include_str!("../../../licensing/policy/us-ear-ccl-3.toml"),
+    ),
+    (
+        "us-ear-ccl-45.toml",
+        include_str!("../../../licensing/policy/us-ear-ccl-45.toml"),
+    ),
 ];

@@ -49,17 +49,65 @@ fn us_chart_hydrogen_fluoride_cb2() {
 
 #[test]
 fn us_chart_destination_without_row_is_indeterminate() {
-    let d = ship("US", "IN", "2024-03-01")
+    // Hong Kong's own row before 2020-12-23 is not in the pack.
+    let d = ship("US", "HK", "2019-06-01")
         .item(euv_resist(), "US")
         .decide();
     d.expect(US, Indeterminate)
-        .expect_missing(US, "Commerce Country Chart cell IN/NS2")
-        .expect_missing(US, "Commerce Country Chart cell IN/AT1");
+        .expect_missing(US, "Commerce Country Chart cell HK/NS2")
+        .expect_missing(US, "Commerce Country Chart cell HK/AT1");
     // An EAR99 item has no chart cell to know.
-    ship("US", "IN", "2024-03-01")
+    ship("US", "HK", "2019-06-01")
         .item(valves(), "US")
         .decide()
         .expect(US, Clear);
+}
+
+#[test]
+fn us_chart_hong_kong_is_china_from_2020_12_23() {
+    let base = ship("US", "HK", "2020-12-23").item(euv_resist(), "US");
+    let d = base.clone().decide();
+    d.expect(US, License(Unspecified));
+    let ns2 = d.must_rule(US, "chart:NS2");
+    assert!(
+        ns2.explanation.contains("treated as CN"),
+        "{}",
+        ns2.explanation
+    );
+    assert!(ns2.citations.iter().any(|c| c.contains("85 FR 83788")));
+    base.on("2020-12-22").decide().expect(US, Indeterminate);
+}
+
+#[test]
+fn us_chart_every_destination_from_2026_07_23() {
+    // NS2 (EUV resist, 3C002.a.2) is blank for India and marked for Brazil and Singapore's
+    // neighbours; before 2026-07-23 the same blank rests on a low-confidence row.
+    let india = ship("US", "IN", "2026-08-01").item(euv_resist(), "US");
+    let d = india.clone().decide();
+    d.expect(US, Clear);
+    assert!(!d.must_rule(US, "none").low_confidence);
+    let older = india.on("2024-03-01").decide();
+    older.expect(US, Clear);
+    let none = older.must_rule(US, "none");
+    assert!(none.low_confidence);
+    assert!(
+        none.explanation.contains("low-confidence"),
+        "{}",
+        none.explanation
+    );
+    for dest in ["BR", "MY", "VN", "AE"] {
+        ship("US", dest, "2026-08-01")
+            .item(euv_resist(), "US")
+            .decide()
+            .expect(US, License(Unspecified))
+            .must_rule(US, "chart:NS2");
+    }
+    for dest in ["MX", "TR", "AR", "IN", "JP", "CA"] {
+        ship("US", dest, "2026-08-01")
+            .item(euv_resist(), "US")
+            .decide()
+            .expect(US, Clear);
+    }
 }
 
 /// A hand-made US-EAR classification (the classifier packs list no CB1 item).

@@ -138,7 +138,8 @@ fn us_744_23_review_policy_by_owner_headquarters() {
         (Some("TW"), CaseByCase),
         (Some("JP"), CaseByCase),
         (Some("NL"), CaseByCase),
-        (Some("SG"), Unspecified),
+        (Some("SG"), CaseByCase),
+        (Some("MY"), Unspecified),
         (None, Unspecified),
     ] {
         let d = base.clone().owner(owner).decide();

@@ -32,10 +32,10 @@ fn us_3a090_macau_from_2023_01_18() {
             .iter()
             .all(|d| !d.rule_id.starts_with("us-rs-"))
     );
-    // Macau has no Country Chart row in the pack: its AT1 cell is unknown.
-    before
-        .expect(US, Indeterminate)
-        .expect_missing(US, "Commerce Country Chart cell MO/AT1");
+    // Before the Macau rule only the chart speaks: AT1 is blank for Macau, on a row the pack
+    // states for earlier dates at low confidence.
+    before.expect(US, Clear);
+    assert!(before.must_rule(US, "none").low_confidence);
     for date in ["2023-01-18", "2023-01-19"] {
         let d = base.clone().on(date).decide();
         d.expect(US, License(Denial));

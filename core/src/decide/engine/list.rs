@@ -42,16 +42,20 @@ pub(super) fn undetermined(
     }
 }
 
-/// List-based requirements of every matched entry.
+/// List-based requirements of every matched entry. Returns the chart
+/// columns found blank in a row the pack marks low-confidence: a clearance
+/// resting on them says so.
 pub(super) fn requirements(
     p: &RegimePolicy,
     s: &Shipment,
     class: &RegimeClassification,
     reqs: &mut Vec<Determination>,
-) {
+) -> Vec<String> {
+    let mut low_blanks = Vec::new();
     for m in &class.matches {
-        entry_requirements(p, s, m, reqs);
+        entry_requirements(p, s, m, reqs, &mut low_blanks);
     }
+    low_blanks
 }
 
 fn entry_requirements(
@@ -59,11 +63,13 @@ fn entry_requirements(
     s: &Shipment,
     m: &MatchedEntry,
     reqs: &mut Vec<Determination>,
+    low_blanks: &mut Vec<String>,
 ) {
     let mut out = Requirements {
         regime: &p.regime,
         m,
         reqs,
+        low_blanks,
     };
     match p.eccn_row(&m.id, s.as_of) {
         // The control list states the entry: its controls decide, the
@@ -87,6 +93,8 @@ struct Requirements<'a> {
     regime: &'a str,
     m: &'a MatchedEntry,
     reqs: &'a mut Vec<Determination>,
+    /// Chart columns cleared by a blank in a low-confidence row.
+    low_blanks: &'a mut Vec<String>,
 }
 
 impl Requirements<'_> {
@@ -172,6 +180,7 @@ fn chart(
             out.push(format!("chart:{column}"), outcome, Some(column), &|d| {
                 d.cite(&row.citations);
                 d.cite(cites);
+                cite_treated_as(p, s, d);
                 d.low_confidence |= low(row.confidence);
                 d.explanation = format!(
                     "The {} has an X for {column} and {dest}: a license is required for the listed entries{}{}.",
@@ -186,7 +195,11 @@ fn chart(
                 }
             });
         }
-        (Some(_), Some(false)) => {}
+        (Some(row), Some(false)) => {
+            if low(row.confidence) && !out.low_blanks.iter().any(|c| c == column) {
+                out.low_blanks.push(column.to_string());
+            }
+        }
         (row, _) => {
             out.push(
                 format!("chart-gap:{column}"),
@@ -208,6 +221,13 @@ fn chart(
                 },
             );
         }
+    }
+}
+
+/// The citation of a destination treated as another (Hong Kong as China).
+fn cite_treated_as(p: &RegimePolicy, s: &Shipment, d: &mut Determination) {
+    if let Some(t) = p.treated_as(&s.destination, s.as_of) {
+        d.cite(&t.cited.citations);
     }
 }
 
@@ -313,6 +333,7 @@ fn controls(
                 Some(&c.reason),
                 &|d| {
                     d.cite(&row.cited.citations);
+                    cite_treated_as(p, s, d);
                     if let Some(see) = &c.see {
                         d.cite(std::slice::from_ref(see));
                     }

@@ -581,7 +581,15 @@ fn decide_regime(ctx: &RegimeContext, class: &RegimeClassification) -> Vec<Deter
     let mut reqs: Vec<Determination> = Vec::new();
     let mut notes: Vec<String> = Vec::new();
     list::undetermined(&p.regime, class, &mut reqs);
-    list::requirements(p, s, class, &mut reqs);
+    let low_blanks = list::requirements(p, s, class, &mut reqs);
+    if !low_blanks.is_empty() {
+        notes.push(format!(
+            "The {} cells {} for {} are blank in a row the rule pack marks low-confidence for that date.",
+            p.chart_name,
+            low_blanks.join(", "),
+            s.destination
+        ));
+    }
     destination::requirements(p, s, class, &mut reqs);
     let screened = end_user::requirements(
         p,
@@ -601,7 +609,7 @@ fn decide_regime(ctx: &RegimeContext, class: &RegimeClassification) -> Vec<Deter
             class,
             &notes,
             &summary,
-            screened.partial(),
+            screened.partial() || !low_blanks.is_empty(),
         )];
     }
     // A listing that takes authorizations away leaves every requirement standing.
@@ -644,7 +652,7 @@ fn no_requirement(
     class: &RegimeClassification,
     notes: &[String],
     screening_summary: &str,
-    partial_screening: bool,
+    low_confidence: bool,
 ) -> Determination {
     let regime = p.regime.as_str();
     let mut d = Determination::new(regime, Outcome::NoLicenseRequired, "none", Source::None);
@@ -662,7 +670,7 @@ fn no_requirement(
         )
     };
     d.entry_ids = class.matches.iter().map(|m| m.id.clone()).collect();
-    d.low_confidence = partial_screening;
+    d.low_confidence = low_confidence;
     d.explanation = format!(
         "Under {regime} the item is {what}, and no list, destination, end-user or end-use requirement applies to {} on {}. {}{}",
         s.destination,
