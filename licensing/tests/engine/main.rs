@@ -43,6 +43,7 @@ mod packs;
 mod properties;
 mod screening;
 mod severity;
+mod us_ccl;
 mod us_chart;
 mod us_embargoes;
 mod us_end_use;

@@ -354,6 +354,91 @@ async fn pre_classified_entries_are_checked_with_the_classifier() {
 }
 
 #[tokio::test]
+async fn eccns_the_classifier_lacks_and_country_codes_not_assigned() {
+    let (_c, licensing, _l) = start_pair("eccn-syntax").await;
+    let mut client = licensing_client(&licensing).await;
+    let us_line = |id: &str, entry: &str| pb::LineItem {
+        line_id: id.into(),
+        origin_country: "US".into(),
+        entries: vec![pb::PreClassifiedEntry {
+            regime: "US-EAR".into(),
+            entry_id: entry.into(),
+        }],
+        ..Default::default()
+    };
+    let order = |request_id: &str, lines: Vec<pb::LineItem>| pb::DecideRequest {
+        request_id: request_id.into(),
+        export_country: "US".into(),
+        destination_country: "DE".into(),
+        end_user: Some(pb::Party {
+            name: "Example Buyer GmbH".into(),
+            country: "DE".into(),
+            ..Default::default()
+        }),
+        parties: Vec::new(),
+        end_use: None,
+        lines,
+        as_of: "2026-08-01".into(),
+    };
+    // A well-formed ECCN the classifier lacks: decided from the pack's control list, or
+    // INDETERMINATE naming it; the order is not refused.
+    let d = client
+        .decide(order(
+            "po-eccn",
+            vec![us_line("1", "5A992.c"), us_line("2", "1A001")],
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .decision
+        .unwrap();
+    assert_eq!(d.lines[0].outcome, Outcome::NoLicenseRequired as i32);
+    assert_eq!(d.lines[1].outcome, Outcome::Indeterminate as i32);
+    assert!(
+        d.lines[1].determinations[0]
+            .missing_facts
+            .iter()
+            .any(|m| m.contains("1A001")),
+        "{:?}",
+        d.lines[1].determinations
+    );
+    // A malformed one is the caller's error, named.
+    let status = client
+        .decide(order("po-eccn-bad", vec![us_line("1", "3A9X1")]))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert_eq!(
+        field_violations(&status)[0].field,
+        "lines[0].entries[0].entry_id"
+    );
+    // Codes that are not assigned ISO 3166-1 alpha-2 codes, wherever a country goes.
+    let mut req = order("po-eu", vec![us_line("1", "5A992.c")]);
+    req.destination_country = "EU".into();
+    req.export_country = "UK".into();
+    req.end_user.as_mut().unwrap().country = "XX".into();
+    req.lines[0].origin_country = "ZZ".into();
+    let status = client.decide(req).await.unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    let fields: Vec<String> = field_violations(&status)
+        .into_iter()
+        .map(|v| v.field)
+        .collect();
+    for f in [
+        "destination_country",
+        "export_country",
+        "end_user.country",
+        "lines[0].origin_country",
+    ] {
+        assert!(
+            fields.contains(&f.to_string()),
+            "{f} missing from {fields:?}"
+        );
+    }
+    assert_eq!(recorded(&mut client).await, 1);
+}
+
+#[tokio::test]
 async fn list_decisions_filters_and_pages_and_destination_status() {
     let (_c, licensing, _l) = start_pair("list").await;
     let mut client = licensing_client(&licensing).await;
