@@ -243,6 +243,7 @@ fn decide_with_policy(policy: RegimePolicy, text: &str) {
                 )]
                 .into_iter()
                 .collect(),
+                ..Default::default()
             })
             .collect();
         for destination in &destinations {

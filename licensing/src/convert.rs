@@ -115,6 +115,21 @@ fn lines(bad: &mut Vec<FieldViolation>, lines: &[pb::LineItem]) {
             country(bad, &at("origin_country"), &l.origin_country, true);
             number(bad, &at("quantity"), Some(l.quantity));
             number(bad, &at("value"), Some(l.value));
+            percent(bad, &at("us_content_percent"), l.us_content_percent);
+            percent(
+                bad,
+                &at("us_controlled_content_percent"),
+                l.us_controlled_content_percent,
+            );
+            if let (Some(all), Some(controlled)) =
+                (l.us_content_percent, l.us_controlled_content_percent)
+                && controlled > all
+            {
+                bad.push(FieldViolation::new(
+                    at("us_controlled_content_percent"),
+                    format!("is more than us_content_percent ({controlled} > {all})"),
+                ));
+            }
             let iso_currency =
                 l.currency.len() == 3 && l.currency.bytes().all(|b| b.is_ascii_uppercase());
             if !l.currency.is_empty() && !iso_currency {
@@ -262,6 +277,18 @@ fn number(bad: &mut Vec<FieldViolation>, field: &str, value: Option<f64>) -> Opt
     Some(v)
 }
 
+/// A share in percent: finite, 0 to 100.
+fn percent(bad: &mut Vec<FieldViolation>, field: &str, value: Option<f64>) {
+    if let Some(v) = number(bad, field, value)
+        && v > 100.0
+    {
+        bad.push(FieldViolation::new(
+            field,
+            format!("a percentage from 0 to 100, got {v}"),
+        ));
+    }
+}
+
 fn vocab(
     bad: &mut Vec<FieldViolation>,
     field: &str,
@@ -401,6 +428,12 @@ pub fn shipment(
                     .iter()
                     .map(|c| (c.regime.clone(), regime_facts(c)))
                     .collect(),
+                foreign: engine::ForeignFacts {
+                    us_content_percent: l.us_content_percent,
+                    us_controlled_content_percent: l.us_controlled_content_percent,
+                    produced_with_us_technology: l.produced_with_us_technology,
+                    produced_with_us_equipment: l.produced_with_us_equipment,
+                },
             })
             .collect(),
     }

@@ -156,6 +156,7 @@ fn shipment(policies: &PolicySet, origins: &[usize], on: Date) -> Shipment {
                     )]
                     .into_iter()
                     .collect(),
+                    ..Default::default()
                 }
             })
             .collect(),

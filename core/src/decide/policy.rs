@@ -439,6 +439,42 @@ impl PartyName {
     }
 }
 
+/// A de minimis level (US: 15 CFR 734.4): a foreign-produced item whose
+/// controlled US-origin content exceeds the lowest level that applies to the
+/// destination (and the item's entries) is subject to the regime.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeMinimisRow {
+    pub id: String,
+    pub threshold_percent: f64,
+    pub destinations: DestinationSelector,
+    /// Entry patterns the level is for; empty = every item.
+    #[serde(default)]
+    pub entries: Vec<String>,
+    #[serde(flatten)]
+    pub cited: Cited,
+}
+
+/// A foreign direct product rule (US: 15 CFR 734.9): a foreign-produced item
+/// made with the regime's technology or equipment is subject to it when the
+/// rule's item, destination and party scopes hold.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FdpRow {
+    pub id: String,
+    /// Entry patterns of the items it covers; empty = every item.
+    #[serde(default)]
+    pub entries: Vec<String>,
+    /// Destinations it covers; absent = any.
+    pub destinations: Option<DestinationSelector>,
+    /// Applies only when a party is listed with one of these FDP paragraphs
+    /// (`734.9(e)(1)`: an Entity List footnote 1 entry, …); empty = any party.
+    #[serde(default)]
+    pub party_paragraphs: Vec<String>,
+    #[serde(flatten)]
+    pub cited: Cited,
+}
+
 /// Takes authorizations away for some entries and destinations.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -569,6 +605,10 @@ struct PackFile {
     authorization: Vec<AuthorizationRow>,
     #[serde(default)]
     restriction: Vec<RestrictionRow>,
+    #[serde(default)]
+    de_minimis: Vec<DeMinimisRow>,
+    #[serde(default)]
+    fdp: Vec<FdpRow>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -590,6 +630,11 @@ struct CommonHeader {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ApplicabilityRow {
+    /// The regimes apply to every line, wherever it is exported from and
+    /// whatever its origin: whether a foreign-produced item is subject to
+    /// them is decided by their packs (de minimis, foreign direct product).
+    #[serde(default)]
+    pub anywhere: bool,
     #[serde(default)]
     pub export_countries: Vec<String>,
     #[serde(default)]
@@ -628,6 +673,10 @@ pub struct RegimePolicy {
     pub end_uses: Vec<(EndUseRow, Validity, Option<Date>)>,
     pub authorizations: Vec<(AuthorizationRow, Validity)>,
     pub restrictions: Vec<(RestrictionRow, Validity)>,
+    /// Jurisdiction over foreign-produced items: de minimis levels and
+    /// foreign direct product rules (empty: the regime does not reach them).
+    pub de_minimis: Vec<(DeMinimisRow, Validity)>,
+    pub fdp: Vec<(FdpRow, Validity)>,
     pub digest: String,
     /// The head file, and the part files that add rows to it.
     pub file: String,
@@ -1098,6 +1147,25 @@ impl RegimePolicy {
             }
             restrictions.push((r, v));
         }
+        let mut de_minimis = Vec::new();
+        for (ck, r) in rows!(de_minimis) {
+            unique(&ck, &r.id)?;
+            let v = ck.cited(&r.id, &r.cited)?;
+            ck.selector(&r.id, &r.destinations, &group_names)?;
+            if !(0.0..=100.0).contains(&r.threshold_percent) {
+                return Err(ck.err(&r.id, "threshold_percent is a percentage, 0 to 100"));
+            }
+            de_minimis.push((r, v));
+        }
+        let mut fdp = Vec::new();
+        for (ck, r) in rows!(fdp) {
+            unique(&ck, &r.id)?;
+            let v = ck.cited(&r.id, &r.cited)?;
+            if let Some(sel) = &r.destinations {
+                ck.selector(&r.id, sel, &group_names)?;
+            }
+            fdp.push((r, v));
+        }
         let chart_name = h
             .chart_name
             .clone()
@@ -1143,6 +1211,8 @@ impl RegimePolicy {
             end_uses,
             authorizations,
             restrictions,
+            de_minimis,
+            fdp,
             digest,
             file: head.file.clone(),
             parts: parts.iter().map(|s| s.file.clone()).collect(),
@@ -1241,7 +1311,8 @@ impl PolicySet {
     pub fn applicable_regimes(&self, export_country: &str, origin_country: &str) -> Vec<&str> {
         let mut out: Vec<&str> = Vec::new();
         for row in &self.applicability {
-            if row.export_countries.iter().any(|c| c == export_country)
+            if row.anywhere
+                || row.export_countries.iter().any(|c| c == export_country)
                 || row.origin_countries.iter().any(|c| c == origin_country)
             {
                 for r in &row.regimes {
@@ -1252,6 +1323,17 @@ impl PolicySet {
             }
         }
         out
+    }
+
+    /// Whether a pack covers the line by its export country or origin (a
+    /// regime that applies `anywhere` only asks whether a foreign-produced
+    /// item is subject to it; it does not cover the exporting country's own
+    /// controls).
+    pub fn covers(&self, export_country: &str, origin_country: &str) -> bool {
+        self.applicability.iter().any(|row| {
+            row.export_countries.iter().any(|c| c == export_country)
+                || row.origin_countries.iter().any(|c| c == origin_country)
+        })
     }
 
     pub fn covers_from(&self) -> Date {

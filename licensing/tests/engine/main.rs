@@ -16,8 +16,8 @@ use exportctl_classifier::pack::Confidence;
 use exportctl_core::dates;
 use exportctl_core::decide::screening::{ScreeningList, ScreeningSet};
 use exportctl_licensing::engine::{
-    self, DecisionBody, Determination, EndUseFacts, EngineConfig, LineDecision, LineFacts,
-    MatchedEntry, PartyFacts, RegimeClassification, Shipment, UndeterminedEntry,
+    self, DecisionBody, Determination, EndUseFacts, EngineConfig, ForeignFacts, LineDecision,
+    LineFacts, MatchedEntry, PartyFacts, RegimeClassification, Shipment, UndeterminedEntry,
 };
 use exportctl_licensing::parties::normalize;
 use exportctl_licensing::policy::{self, Outcome, RegimePolicy, ReviewPolicy};
@@ -48,6 +48,7 @@ mod us_chart;
 mod us_embargoes;
 mod us_end_use;
 mod us_entry_scopes;
+mod us_foreign;
 mod us_parties;
 
 // ---------------------------------------------------------------------------
@@ -270,6 +271,8 @@ struct Ship {
     screening_list: bool,
     end_use: EndUseFacts,
     lines: Vec<(Line, String)>,
+    /// US content of every line (foreign-produced items).
+    foreign: ForeignFacts,
 }
 
 /// A civil shipment to "Example Buyer Co." with no lines yet.
@@ -287,10 +290,25 @@ fn ship(export: &str, destination: &str, as_of: &str) -> Ship {
             ..Default::default()
         },
         lines: Vec::new(),
+        foreign: ForeignFacts::default(),
     }
 }
 
 impl Ship {
+    /// Controlled and total US-origin content of every line, percent.
+    fn us_content(mut self, controlled: Option<f64>, total: Option<f64>) -> Self {
+        self.foreign.us_controlled_content_percent = controlled;
+        self.foreign.us_content_percent = total;
+        self
+    }
+
+    /// Whether every line is made with US technology / US equipment.
+    fn made_with_us(mut self, technology: Option<bool>, equipment: Option<bool>) -> Self {
+        self.foreign.produced_with_us_technology = technology;
+        self.foreign.produced_with_us_equipment = equipment;
+        self
+    }
+
     fn item(mut self, spec: ProductSpec, origin: &str) -> Self {
         self.lines.push((Line::Spec(Box::new(spec)), origin.into()));
         self
@@ -414,6 +432,7 @@ impl Ship {
                         origin_country: origin.clone(),
                         manufacturer,
                         classifications,
+                        foreign: self.foreign,
                     }
                 })
                 .collect(),

@@ -305,7 +305,7 @@ async fn pre_classified_entries_are_checked_with_the_classifier() {
             entry_id: "7(99)".into(),
         },
         pb::PreClassifiedEntry {
-            regime: "US-EAR".into(),
+            regime: "KR-FTA".into(),
             entry_id: "3A090.a".into(),
         },
     ];
@@ -435,6 +435,26 @@ async fn eccns_the_classifier_lacks_and_country_codes_not_assigned() {
             "{f} missing from {fields:?}"
         );
     }
+    // A foreign-produced item's US content: a percentage, the controlled share within it.
+    let mut req = order(
+        "po-content",
+        vec![us_line("1", "5A992.c"), us_line("2", "5A992.c")],
+    );
+    req.lines[0].us_content_percent = Some(-1.0);
+    req.lines[1].us_content_percent = Some(20.0);
+    req.lines[1].us_controlled_content_percent = Some(30.0);
+    let status = client.decide(req).await.unwrap_err();
+    let fields: Vec<String> = field_violations(&status)
+        .into_iter()
+        .map(|v| v.field)
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "lines[0].us_content_percent",
+            "lines[1].us_controlled_content_percent"
+        ]
+    );
     assert_eq!(recorded(&mut client).await, 1);
 }
 

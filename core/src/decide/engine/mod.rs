@@ -14,8 +14,10 @@ mod authorize;
 mod destination;
 mod end_use;
 mod end_user;
+mod jurisdiction;
 
 pub use end_user::{PartyReport, ReportedMatch, screen_party};
+pub use jurisdiction::fdp_paragraphs;
 mod list;
 
 /// A party to the shipment, screened by its name and aliases.
@@ -111,6 +113,16 @@ pub struct RegimeClassification {
     pub not_listed_label: String,
 }
 
+/// What the request says of a foreign-produced item's US content; `None` =
+/// not stated.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ForeignFacts {
+    pub us_content_percent: Option<f64>,
+    pub us_controlled_content_percent: Option<f64>,
+    pub produced_with_us_technology: Option<bool>,
+    pub produced_with_us_equipment: Option<bool>,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct LineFacts {
     pub line_id: String,
@@ -119,6 +131,7 @@ pub struct LineFacts {
     pub manufacturer: String,
     /// By regime code; every applicable regime must be present.
     pub classifications: BTreeMap<String, RegimeClassification>,
+    pub foreign: ForeignFacts,
 }
 
 #[derive(Debug, Clone)]
@@ -301,7 +314,7 @@ pub fn decide(
     for line in &shipment.lines {
         let regimes = policies.applicable_regimes(&shipment.export_country, &line.origin_country);
         let mut dets = Vec::new();
-        if regimes.is_empty() {
+        if !policies.covers(&shipment.export_country, &line.origin_country) {
             let mut d = Determination::new("", Outcome::Indeterminate, "no-regime", Source::None);
             d.explanation = format!(
                 "No loaded rule pack covers exports from {} of {}-origin items, so nothing can be said about this line.",
@@ -330,7 +343,7 @@ pub fn decide(
                 config,
             };
             match line.classifications.get(regime) {
-                Some(class) => dets.extend(decide_regime(&ctx, class)),
+                Some(class) => dets.extend(decide_regime(&ctx, line, class)),
                 None => {
                     let mut d = Determination::new(
                         regime,
@@ -573,7 +586,11 @@ fn applies_to(items: Items, class: &RegimeClassification, listed_rules: bool) ->
 
 /// One regime's determinations for one line: every source of requirement,
 /// then authorizations over the license requirements.
-fn decide_regime(ctx: &RegimeContext, class: &RegimeClassification) -> Vec<Determination> {
+fn decide_regime(
+    ctx: &RegimeContext,
+    line: &LineFacts,
+    class: &RegimeClassification,
+) -> Vec<Determination> {
     let (p, s) = (ctx.p, ctx.s);
     if p.is_home(&s.destination) {
         return vec![home(p, s)];
@@ -601,6 +618,19 @@ fn decide_regime(ctx: &RegimeContext, class: &RegimeClassification) -> Vec<Deter
         &mut reqs,
     );
     end_use::requirements(p, s, class, &mut reqs, &mut notes);
+    let foreign = jurisdiction::applies(p, s, line);
+    if foreign && reqs.is_empty() {
+        notes.push(format!(
+            "The item is produced in {} and exported from {}: whether it is subject to {} was not needed, since nothing would apply if it were.",
+            line.origin_country, s.export_country, p.regime
+        ));
+    }
+    if foreign && !reqs.is_empty() {
+        reqs = jurisdiction::decide(p, s, line, class, ctx.screened, reqs);
+        if reqs.iter().all(|d| d.outcome != Outcome::LicenseRequired) {
+            return reqs;
+        }
+    }
     if reqs.is_empty() {
         let summary = screened.summary(p, ctx.screened.len(), ctx.screening);
         return vec![no_requirement(
