@@ -175,6 +175,14 @@ pub async fn recorded(client: &mut LicensingServiceClient<Channel>) -> i64 {
 
 /// Gallium nitride classified as of 2024-01-01 in every regime: the one item
 /// many classifier tests send.
+/// The fields an INVALID_ARGUMENT status names, in its order.
+pub fn violated_fields(status: &tonic::Status) -> Vec<String> {
+    exportctl_runtime::errors::field_violations(status)
+        .into_iter()
+        .map(|v| v.field)
+        .collect()
+}
+
 pub fn gallium_nitride_classify() -> exportctl_proto::classifier::ClassifyRequest {
     use exportctl_proto::classifier::{ClassifyRequest, ItemKind, ProductSpec};
     ClassifyRequest {

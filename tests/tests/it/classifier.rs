@@ -3,7 +3,7 @@
 
 use exportctl_proto::classifier::{self as pb, ItemKind};
 use exportctl_runtime::errors::field_violations;
-use exportctl_tests::{bundled_classifier, classifier_client, start_classifier};
+use exportctl_tests::{bundled_classifier, classifier_client, start_classifier, violated_fields};
 use tokio_stream::StreamExt;
 use tonic::Code;
 
@@ -131,10 +131,7 @@ async fn bad_input_names_every_field() {
     req.regimes = vec!["US-EAR".into(), "XX-NOPE".into()];
     let status = client.classify(req).await.unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
-    let fields: Vec<String> = field_violations(&status)
-        .into_iter()
-        .map(|v| v.field)
-        .collect();
+    let fields: Vec<String> = violated_fields(&status);
     for f in [
         "spec.sku",
         "spec.material",
@@ -514,9 +511,6 @@ async fn oversize_fields_are_invalid_arguments() {
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
-    let fields: Vec<String> = field_violations(&status)
-        .into_iter()
-        .map(|v| v.field)
-        .collect();
+    let fields: Vec<String> = violated_fields(&status);
     assert_eq!(fields, ["spec.description", "spec.parameters"]);
 }

@@ -9,6 +9,7 @@ use exportctl_proto::licensing::{self as pb, Outcome};
 use exportctl_runtime::errors::field_violations;
 use exportctl_tests::{
     bundled_classifier, licensing_client, recorded, start_licensing, start_pair, temp_ledger,
+    violated_fields,
 };
 use tonic::Code;
 
@@ -239,10 +240,7 @@ async fn bad_requests_name_every_field_including_the_classifiers() {
     req.lines[0].origin_country = String::new();
     let status = client.decide(req).await.unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
-    let fields: Vec<String> = field_violations(&status)
-        .into_iter()
-        .map(|v| v.field)
-        .collect();
+    let fields: Vec<String> = violated_fields(&status);
     for f in [
         "request_id",
         "export_country",
@@ -310,10 +308,7 @@ async fn pre_classified_entries_are_checked_with_the_classifier() {
         },
     ];
     let status = client.decide(req).await.unwrap_err();
-    let fields: Vec<String> = field_violations(&status)
-        .into_iter()
-        .map(|v| v.field)
-        .collect();
+    let fields: Vec<String> = violated_fields(&status);
     assert_eq!(
         fields,
         ["lines[0].entries[0].entry_id", "lines[0].entries[1].regime"]
@@ -420,10 +415,7 @@ async fn eccns_the_classifier_lacks_and_country_codes_not_assigned() {
     req.lines[0].origin_country = "ZZ".into();
     let status = client.decide(req).await.unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
-    let fields: Vec<String> = field_violations(&status)
-        .into_iter()
-        .map(|v| v.field)
-        .collect();
+    let fields: Vec<String> = violated_fields(&status);
     for f in [
         "destination_country",
         "export_country",
@@ -444,10 +436,7 @@ async fn eccns_the_classifier_lacks_and_country_codes_not_assigned() {
     req.lines[1].us_content_percent = Some(20.0);
     req.lines[1].us_controlled_content_percent = Some(30.0);
     let status = client.decide(req).await.unwrap_err();
-    let fields: Vec<String> = field_violations(&status)
-        .into_iter()
-        .map(|v| v.field)
-        .collect();
+    let fields: Vec<String> = violated_fields(&status);
     assert_eq!(
         fields,
         [
@@ -600,10 +589,7 @@ async fn bad_parties_are_named_and_nothing_is_recorded() {
     ];
     let status = client.decide(req).await.unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
-    let fields: Vec<String> = field_violations(&status)
-        .into_iter()
-        .map(|v| v.field)
-        .collect();
+    let fields: Vec<String> = violated_fields(&status);
     assert_eq!(
         fields,
         [
