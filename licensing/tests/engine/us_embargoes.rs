@@ -53,6 +53,33 @@ fn us_russia_from_2022_02_24() {
 }
 
 #[test]
+fn us_belarus_from_2022_03_02() {
+    // 3C992 (AT 1 only, blank for Belarus) needs a license under part 746 from 2022-03-02.
+    let krf = ship("US", "BY", "2022-03-02").item(resist(248.0), "US");
+    dated(
+        &krf,
+        US,
+        &[("2022-03-01", Clear), ("2022-03-02", License(Unspecified))],
+    );
+    krf.decide().must_rule(US, "us-746-belarus-listed");
+    ship("US", "BY", "2022-03-02")
+        .item(valves(), "US")
+        .decide()
+        .expect(US, Indeterminate)
+        .expect_missing(US, "review under us-746-belarus-unlisted");
+    // The chart's footnote for Belarus and Russia (part 746) comes as an advisory.
+    let d = ship("US", "BY", "2026-08-01").item(valves(), "US").decide();
+    assert!(
+        d.body
+            .advisories
+            .iter()
+            .any(|a| a.code == "CHART-FOOTNOTE-6" && a.text.contains("746")),
+        "{:?}",
+        d.body.advisories
+    );
+}
+
+#[test]
 fn reexport_of_us_origin_item_from_japan_applies_both_regimes() {
     let d = ship("JP", "CN", "2024-03-01")
         .item(euv_resist(), "US")
