@@ -12,6 +12,10 @@ use serde_norway::Value;
 /// The corpus, as committed.
 pub const SCENARIOS_YAML: &str = include_str!("../corpus/scenarios.yaml");
 
+/// Acceptance shipments of the project's own research (the US tables, ECCN
+/// lines, foreign-produced items), in the same layout.
+pub const RESEARCH_YAML: &str = include_str!("../corpus/us-research.yaml");
+
 /// One shipment and its expected answer.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Scenario {
@@ -24,6 +28,10 @@ pub struct Scenario {
     pub end_use: BTreeMap<String, Value>,
     /// The ProductSpec fields, plus `origin_country` for the line.
     pub item: BTreeMap<String, Value>,
+    /// Other LineItem facts: `entries` (`"US-EAR 5A992.c"`), the US content
+    /// of a foreign-produced item.
+    #[serde(default)]
+    pub line: BTreeMap<String, Value>,
     pub expect: Expect,
 }
 
@@ -48,6 +56,12 @@ pub struct Expect {
 pub fn load() -> Result<Vec<Scenario>, String> {
     serde_norway::from_str(SCENARIOS_YAML)
         .map_err(|e| format!("parsing tests/corpus/scenarios.yaml: {e}"))
+}
+
+/// The project's own acceptance shipments.
+pub fn load_research() -> Result<Vec<Scenario>, String> {
+    serde_norway::from_str(RESEARCH_YAML)
+        .map_err(|e| format!("parsing tests/corpus/us-research.yaml: {e}"))
 }
 
 fn text(v: &Value) -> String {
@@ -139,6 +153,43 @@ impl Scenario {
     /// The shipment as a one-line Decide request (line "10", quantity 1, as
     /// of the shipment date) carrying `spec`; no request id.
     pub fn decide_request(&self, spec: cpb::ProductSpec) -> Result<pb::DecideRequest, String> {
+        let mut req = self.base_request(spec)?;
+        let id = &self.id;
+        let line = &mut req.lines[0];
+        for (k, v) in &self.line {
+            let n = || num(id, k, v);
+            let b = || {
+                v.as_bool()
+                    .ok_or_else(|| format!("scenario {id}: `{k}` is not true or false"))
+            };
+            match k.as_str() {
+                "entries" => {
+                    for e in v.as_sequence().into_iter().flatten() {
+                        let e = text(e);
+                        let (regime, entry_id) = e.split_once(' ').ok_or_else(|| {
+                            format!("scenario {id}: entry `{e}` is not `REGIME ID`")
+                        })?;
+                        line.entries.push(pb::PreClassifiedEntry {
+                            regime: regime.into(),
+                            entry_id: entry_id.into(),
+                        });
+                    }
+                    // Entries alone: the item has no spec of its own.
+                    if !self.item.contains_key("kind") {
+                        line.spec = None;
+                    }
+                }
+                "us_content_percent" => line.us_content_percent = Some(n()?),
+                "us_controlled_content_percent" => line.us_controlled_content_percent = Some(n()?),
+                "produced_with_us_technology" => line.produced_with_us_technology = Some(b()?),
+                "produced_with_us_equipment" => line.produced_with_us_equipment = Some(b()?),
+                other => return Err(format!("scenario {id}: line field `{other}` is not mapped")),
+            }
+        }
+        Ok(req)
+    }
+
+    fn base_request(&self, spec: cpb::ProductSpec) -> Result<pb::DecideRequest, String> {
         Ok(pb::DecideRequest {
             request_id: String::new(),
             export_country: self.export_country.clone(),
@@ -172,7 +223,9 @@ mod tests {
     fn every_scenario_maps_to_a_request() {
         let scenarios = super::load().unwrap();
         assert!(scenarios.len() >= 27);
-        for s in &scenarios {
+        let research = super::load_research().unwrap();
+        assert!(research.len() >= 10);
+        for s in scenarios.iter().chain(&research) {
             let spec = s.spec().unwrap();
             let req = s.decide_request(spec).unwrap();
             assert!(!req.lines[0].origin_country.is_empty(), "{}", s.id);

@@ -106,8 +106,9 @@ async fn every_acceptance_scenario_end_to_end() {
         "corpus has {} scenarios",
         scenarios.len()
     );
+    let research = corpus::load_research().expect("research scenarios parse");
     let mut failures = Vec::new();
-    for s in &scenarios {
+    for s in scenarios.iter().chain(&research) {
         let decision = client
             .decide(request(s))
             .await
@@ -122,7 +123,7 @@ async fn every_acceptance_scenario_end_to_end() {
         failures.is_empty(),
         "{} of {} scenarios failed:\n{}",
         failures.len(),
-        scenarios.len(),
+        scenarios.len() + research.len(),
         failures.join("\n")
     );
 }

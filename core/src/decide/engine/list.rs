@@ -206,8 +206,9 @@ fn chart(
                 Outcome::Indeterminate,
                 Some(column),
                 &|d| {
-                    if let Some(row) = row {
-                        d.cite(&row.citations);
+                    match row {
+                        Some(row) => d.cite(&row.citations),
+                        None => d.cite(std::slice::from_ref(&p.source)),
                     }
                     d.explanation = format!(
                         "The rule pack does not know the {} cell for {column} and {dest} on {}, so whether a license is required cannot be told.",
@@ -441,7 +442,7 @@ fn listed_rules(
         None
     } else if m.reasons.is_empty() {
         Some(format!(
-            "the rule packs do not state its reasons for control on {}",
+            "the rule packs do not state its reasons for control on {}, so whether a license is required cannot be told",
             crate::dates::format(on)
         ))
     } else {
@@ -464,6 +465,7 @@ fn listed_rules(
             Outcome::Indeterminate,
             None,
             &|d| {
+                d.cite(std::slice::from_ref(&p.source));
                 d.explanation = format!("{} is listed in {regime}, but {why}.", m.id);
                 d.missing_facts
                     .push(format!("destination scope of {} in {regime}", m.id));
