@@ -44,6 +44,7 @@ mod properties;
 mod screening;
 mod severity;
 mod us_chart;
+mod us_classifier_scope;
 mod us_embargoes;
 mod us_end_use;
 mod us_entry_scopes;
