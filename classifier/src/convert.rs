@@ -38,6 +38,7 @@ fn item_kind_value(kind: i32) -> Option<&'static str> {
         pb::ItemKind::Software => "software",
         pb::ItemKind::Technology => "technology",
         pb::ItemKind::Other => "other",
+        pb::ItemKind::Computer => "computer",
     })
 }
 
@@ -414,7 +415,11 @@ fn regime_classification(r: RegimeResult<'_>) -> pb::RegimeClassification {
             .iter()
             .map(|u| pb::UndeterminedEntry {
                 entry_id: u.entry.id.clone(),
-                title: u.entry.title.clone(),
+                title: match r.outside_scope {
+                    // Name the spec's kind in the scope entry's explanation.
+                    Some(kind) => format!("Kind {kind}: {}", u.entry.title),
+                    None => u.entry.title.clone(),
+                },
                 missing_attributes: u.missing.iter().map(|s| s.to_string()).collect(),
                 citations: u.version.citations.clone(),
             })

@@ -11,6 +11,7 @@ use std::sync::OnceLock;
 use exportctl_classifier::RuleSet;
 use exportctl_classifier::convert::{as_of, spec_facts};
 use exportctl_classifier::engine::{Match, RegimeResult};
+use exportctl_classifier::pack::OUTSIDE_SCOPE_ID;
 use exportctl_classifier::vocabulary::{AttrId, Capability, Value};
 use exportctl_proto::classifier::{ItemKind, Parameter, ProductSpec, parameter};
 use proptest::prelude::*;
@@ -33,6 +34,9 @@ type WantUndetermined = &'static [(
     &'static str,
     &'static [(&'static str, &'static [&'static str])],
 )];
+
+/// The pack's scope entry: only the caller's own classification settles it.
+const OUTSIDE: &[(&str, &[&str])] = &[(OUTSIDE_SCOPE_ID, &["classification"])];
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -1129,20 +1133,37 @@ fn dram_without_tpp_is_ear99_not_undetermined() {
     for on in ["2023-01-01", "2024-01-01", "2025-01-01"] {
         let results = classify(&dram, on);
         assert_eq!(matched(&results), expected(NONE), "{on}");
-        assert_eq!(undetermined(&results), expected_undetermined(&[]), "{on}");
+        // The packs without IC entries say so rather than "not listed".
+        assert_eq!(
+            undetermined(&results),
+            expected_undetermined(&[(EU, OUTSIDE), (JP, OUTSIDE), (KR, OUTSIDE), (CN, OUTSIDE)]),
+            "{on}"
+        );
         assert_eq!(regime(&results, US).not_listed_label(), Some("EAR99"));
     }
     // A processor IC without TPP, by contrast, is undetermined for 3A090.
     assert_undetermined(
         &ic(),
         "2023-01-01",
-        &[(US, &[("3A090.a", &["tpp", "transfer_rate_gbps"])])],
+        &[
+            (US, &[("3A090.a", &["tpp", "transfer_rate_gbps"])]),
+            (EU, OUTSIDE),
+            (JP, OUTSIDE),
+            (KR, OUTSIDE),
+            (CN, OUTSIDE),
+        ],
     );
     const TPP_PD: &[&str] = &["performance_density", "tpp"];
     assert_undetermined(
         &ic(),
         "2024-01-01",
-        &[(US, &[("3A090.a", TPP_PD), ("3A090.b", TPP_PD)])],
+        &[
+            (US, &[("3A090.a", TPP_PD), ("3A090.b", TPP_PD)]),
+            (EU, OUTSIDE),
+            (JP, OUTSIDE),
+            (KR, OUTSIDE),
+            (CN, OUTSIDE),
+        ],
     );
     // A TPP below 1600 is decided without the density.
     let results = classify(&chip(Some(1000.0), None, None), "2024-01-01");
@@ -1155,7 +1176,13 @@ fn dram_without_tpp_is_ear99_not_undetermined() {
     assert_undetermined(
         &bare_hbm,
         "2025-01-01",
-        &[(US, &[("3A090.c", &["bandwidth_density_gbps_mm2"])])],
+        &[
+            (US, &[("3A090.c", &["bandwidth_density_gbps_mm2"])]),
+            (EU, OUTSIDE),
+            (JP, OUTSIDE),
+            (KR, OUTSIDE),
+            (CN, OUTSIDE),
+        ],
     );
 }
 
@@ -1173,9 +1200,10 @@ fn lithography_with_only_wavelength_is_undetermined_for_numerical_aperture() {
     assert_eq!(ids(KR), ["3B001.f.1.b"]);
     assert_eq!(ids(JP), ["7(SME).arf_immersion_lithography"]);
     assert_eq!(ids(NL), ["NL.duv_immersion_lithography"]);
-    assert!(ids(CN).is_empty());
+    // China's pack has no equipment entries: outside its scope, not "not listed".
+    assert_eq!(ids(CN), [OUTSIDE_SCOPE_ID]);
     for (code, entries) in &open {
-        for (id, missing) in entries {
+        for (id, missing) in entries.iter().filter(|(id, _)| id != OUTSIDE_SCOPE_ID) {
             assert!(
                 missing.iter().any(|m| m == "numerical_aperture"),
                 "{code} {id}: {missing:?}"
@@ -1219,6 +1247,7 @@ fn lithography_with_only_wavelength_is_undetermined_for_numerical_aperture() {
         expected_undetermined(&[
             (US, &[("3B001.f.1.b", DCO), ("3B993.f.1", DCO)]),
             (NL, &[("NL.duv_immersion_lithography", DCO)]),
+            (CN, OUTSIDE),
         ])
     );
 }
@@ -1238,6 +1267,7 @@ fn derived_mrf_does_not_report_a_supplied_wavelength_as_missing() {
             (US, &[("3B001.f.1.b", &["numerical_aperture"])]),
             (EU, &[("3B001.f.1.b", &["numerical_aperture"])]),
             (KR, &[("3B001.f.1.b", &["numerical_aperture"])]),
+            (CN, OUTSIDE),
         ],
     );
 }
@@ -1837,4 +1867,502 @@ fn scenarios_netherlands_and_china() {
     const GA: Want<'static> = &[(CN, &["2023-23.gallium"])];
     scenario("cn-gan-wafers-jp-2023-07-31", CN, "2023-07-31", &gan, NONE);
     scenario("cn-gan-wafers-jp-2023-08-02", CN, "2023-08-02", &gan, GA);
+}
+
+// ---------------------------------------------------------------------------
+// 7. Computers (4A090, 4A003.b, 4A994.b, 5A992.c), 3A001 and 3A991 components
+// ---------------------------------------------------------------------------
+
+fn param(mut spec: ProductSpec, name: &str, x: f64) -> ProductSpec {
+    spec.parameters.push(Parameter {
+        name: name.into(),
+        value: Some(parameter::Value::Number(x)),
+        unit: String::new(),
+    });
+    spec
+}
+
+fn text_param(mut spec: ProductSpec, name: &str, value: &str) -> ProductSpec {
+    spec.parameters.push(Parameter {
+        name: name.into(),
+        value: Some(parameter::Value::Text(value.into())),
+        unit: String::new(),
+    });
+    spec
+}
+
+/// A computer or assembly described by the most capable IC it contains (any may be absent).
+fn computer(tpp: Option<f64>, density: Option<f64>, transfer: Option<f64>) -> ProductSpec {
+    let mut spec = of_kind(ItemKind::Computer);
+    for (name, x) in [
+        ("contained_ic_tpp", tpp),
+        ("contained_ic_performance_density", density),
+        ("contained_ic_transfer_rate_gbps", transfer),
+    ] {
+        if let Some(x) = x {
+            spec = param(spec, name, x);
+        }
+    }
+    spec
+}
+
+/// A computer below 4A090, with its APP and encryption status.
+fn plain_computer(app: f64, mass_market: bool) -> ProductSpec {
+    let spec = param(
+        computer(Some(100.0), Some(0.5), Some(64.0)),
+        "adjusted_peak_performance_wt",
+        app,
+    );
+    flag(spec, "mass_market_encryption", mass_market)
+}
+
+const US_4A090_A: Want<'static> = &[(US, &["4A090.a"])];
+const US_4A090_B: Want<'static> = &[(US, &["4A090.b"])];
+const US_4A994_B: Want<'static> = &[(US, &["4A994.b"])];
+
+#[test]
+fn us_4a090_a_2022_version_needs_contained_ic_tpp_4800_and_transfer_rate_600() {
+    let want = [NONE, US_4A090_A, US_4A090_A];
+    check_threshold(
+        "4A090.a (2022) tpp",
+        "2023-01-01",
+        4800.0,
+        |x| computer(Some(x), None, Some(600.0)),
+        want,
+    );
+    check_threshold(
+        "4A090.a (2022) transfer rate",
+        "2023-01-01",
+        600.0,
+        |x| computer(Some(4800.0), None, Some(x)),
+        want,
+    );
+}
+
+#[test]
+fn us_4a090_2023_versions_follow_3a090_a_and_b() {
+    let on = "2024-01-01";
+    check_threshold(
+        "4A090.a.1 tpp",
+        on,
+        4800.0,
+        |x| computer(Some(x), Some(1.0), None),
+        [NONE, US_4A090_A, US_4A090_A],
+    );
+    check_threshold(
+        "4A090.a.2 density",
+        on,
+        5.92,
+        |x| computer(Some(1600.0), Some(x), None),
+        [US_4A090_B, US_4A090_A, US_4A090_A],
+    );
+    check_threshold(
+        "4A090.b tpp 2400 band",
+        on,
+        2400.0,
+        |x| computer(Some(x), Some(1.6), None),
+        [NONE, US_4A090_B, US_4A090_B],
+    );
+    check_threshold(
+        "4A090.b density 3.2 band",
+        on,
+        3.2,
+        |x| computer(Some(1600.0), Some(x), None),
+        [NONE, US_4A090_B, US_4A090_B],
+    );
+    check_threshold(
+        "4A090.b density 1.6",
+        on,
+        1.6,
+        |x| computer(Some(2400.0), Some(x), None),
+        [NONE, US_4A090_B, US_4A090_B],
+    );
+    // At TPP 4800 the item is 4A090.a, whatever its density.
+    check(
+        "4A090.a.1 is not also .b",
+        &computer(Some(4800.0), Some(2.0), None),
+        on,
+        US_4A090_A,
+    );
+}
+
+#[test]
+fn us_4a090_effective_dates() {
+    let big = computer(Some(4992.0), Some(6.0), Some(600.0));
+    check_dates(
+        "4A090.a from 2022-10-07",
+        &big,
+        "2022-10-07",
+        [NONE, US_4A090_A, US_4A090_A],
+    );
+    // A density-only (a.2) computer without a 600 GB/s IC is 4A090.a only from 2023-11-17.
+    let a2 = computer(Some(1700.0), Some(6.0), Some(400.0));
+    check_dates(
+        "4A090.a.2 from 2023-11-17",
+        &a2,
+        "2023-11-17",
+        [NONE, US_4A090_A, US_4A090_A],
+    );
+    let b = computer(Some(2500.0), Some(2.0), Some(400.0));
+    check_dates(
+        "4A090.b from 2023-11-17",
+        &b,
+        "2023-11-17",
+        [NONE, US_4A090_B, US_4A090_B],
+    );
+}
+
+#[test]
+fn eight_gpu_server_to_china_is_not_ear99() {
+    // Eight GPUs with TPP 15832 and density 19.4 each; the server's own APP and encryption.
+    let server = flag(
+        param(
+            computer(Some(15832.0), Some(19.4), Some(900.0)),
+            "adjusted_peak_performance_wt",
+            60.0,
+        ),
+        "mass_market_encryption",
+        true,
+    );
+    for on in ["2023-01-01", "2024-03-01", "2026-01-15"] {
+        let results = classify(&server, on);
+        let us = regime(&results, US);
+        assert!(
+            us.matches.iter().any(|m| m.entry.id == "4A090.a"),
+            "{on}: {:?}",
+            matched(&results)
+        );
+        assert_eq!(us.not_listed_label(), None, "{on}");
+        assert_eq!(find_match(&results, US, "4A090.a").reasons, ["RS", "AT1"]);
+    }
+    // A server spec that says nothing of its ICs is undetermined, never EAR99.
+    let bare = of_kind(ItemKind::Computer);
+    let results = classify(&bare, "2024-03-01");
+    let us = regime(&results, US);
+    assert!(us.matches.is_empty());
+    assert_eq!(us.not_listed_label(), None);
+    let open: Vec<&str> = us
+        .undetermined
+        .iter()
+        .map(|u| u.entry.id.as_str())
+        .collect();
+    assert_eq!(
+        open,
+        ["4A090.a", "4A090.b", "4A003.b", "4A994.b", "5A992.c"]
+    );
+    let a = &us.undetermined[0];
+    assert!(a.missing.contains(&"contained_ic_tpp"), "{:?}", a.missing);
+}
+
+#[test]
+fn us_4a994_b_and_4a003_b_by_adjusted_peak_performance() {
+    let on = "2024-01-01";
+    check_threshold(
+        "4A994.b lower APP limit (exclusive)",
+        on,
+        0.0128,
+        |x| plain_computer(x, false),
+        [NONE, NONE, US_4A994_B],
+    );
+    check_threshold(
+        "4A994.b / 4A003.b at 70 WT",
+        on,
+        70.0,
+        |x| plain_computer(x, false),
+        [US_4A994_B, US_4A994_B, &[(US, &["4A003.b"])]],
+    );
+    let results = classify(&plain_computer(100.0, false), on);
+    assert_eq!(find_match(&results, US, "4A003.b").reasons, ["NS1", "AT1"]);
+}
+
+#[test]
+fn us_5a992_c_for_mass_market_encryption_computers() {
+    let on = "2024-01-01";
+    check(
+        "mass-market encryption",
+        &plain_computer(1.0, true),
+        on,
+        &[(US, &["5A992.c"])],
+    );
+    check("no encryption", &plain_computer(1.0, false), on, US_4A994_B);
+    // Without the flag both are open.
+    let unknown = param(
+        computer(Some(100.0), Some(0.5), Some(64.0)),
+        "adjusted_peak_performance_wt",
+        1.0,
+    );
+    assert_undetermined(
+        &unknown,
+        on,
+        &[
+            (
+                US,
+                &[
+                    ("4A994.b", &["mass_market_encryption"]),
+                    ("5A992.c", &["mass_market_encryption"]),
+                ],
+            ),
+            (EU, OUTSIDE),
+            (JP, OUTSIDE),
+            (KR, OUTSIDE),
+            (CN, OUTSIDE),
+        ],
+    );
+}
+
+#[test]
+fn us_4a994_b_gives_way_to_4a090_on_its_dates() {
+    let with = |spec: ProductSpec| {
+        flag(
+            param(spec, "adjusted_peak_performance_wt", 1.0),
+            "mass_market_encryption",
+            false,
+        )
+    };
+    let b = with(computer(Some(2500.0), Some(2.0), Some(400.0)));
+    check_dates(
+        "4A090.b computer",
+        &b,
+        "2023-11-17",
+        [US_4A994_B, US_4A090_B, US_4A090_B],
+    );
+    let a = with(computer(Some(4992.0), Some(6.0), Some(600.0)));
+    check_dates(
+        "4A090.a computer",
+        &a,
+        "2022-10-07",
+        [US_4A994_B, US_4A090_A, US_4A090_A],
+    );
+}
+
+fn rad_hard_ic(dose: Option<f64>) -> ProductSpec {
+    let spec = flag(
+        chip(Some(100.0), Some(0.1), Some(10.0)),
+        "radiation_hardened",
+        true,
+    );
+    match dose {
+        Some(d) => param(spec, "total_dose_gy_si", d),
+        None => spec,
+    }
+}
+
+#[test]
+fn us_3a001_a_1_a_total_dose_5000_gy() {
+    check_threshold(
+        "3A001.a.1.a total dose",
+        "2024-01-01",
+        5000.0,
+        |x| rad_hard_ic(Some(x)),
+        [NONE, &[(US, &["3A001.a.1.a"])], &[(US, &["3A001.a.1.a"])]],
+    );
+    let results = classify(&rad_hard_ic(Some(10_000.0)), "2024-01-01");
+    let m = find_match(&results, US, "3A001.a.1.a");
+    assert_eq!(m.reasons, ["NS2", "AT1"]);
+    // Not declared radiation hardened: decided, EAR99.
+    let plain = chip(Some(100.0), Some(0.1), Some(10.0));
+    let results = classify(&plain, "2024-01-01");
+    assert_eq!(regime(&results, US).not_listed_label(), Some("EAR99"));
+    // Radiation hardened without its rating: undetermined for that fact only.
+    let results = classify(&rad_hard_ic(None), "2024-01-01");
+    let us = regime(&results, US);
+    assert_eq!(us.undetermined.len(), 1);
+    assert_eq!(us.undetermined[0].entry.id, "3A001.a.1.a");
+    assert_eq!(us.undetermined[0].missing, ["total_dose_gy_si"]);
+}
+
+fn microwave(function: &str, ghz: f64, watts: f64) -> ProductSpec {
+    let spec = text_param(
+        chip(Some(10.0), Some(0.1), Some(1.0)),
+        "ic_function",
+        function,
+    );
+    param(
+        param(spec, "frequency_ghz", ghz),
+        "peak_saturated_power_w",
+        watts,
+    )
+}
+
+#[test]
+fn us_3a001_b_2_mmic_power_limits_by_band() {
+    const B2: Want<'static> = &[(US, &["3A001.b.2"])];
+    for (ghz, watts) in [
+        (2.8, 75.0),
+        (3.0, 55.0),
+        (3.5, 40.0),
+        (5.0, 20.0),
+        (8.0, 10.0),
+        (10.0, 5.0),
+        (20.0, 3.0),
+        (40.0, 1.0),
+        (50.0, 0.03162),
+        (80.0, 0.01),
+    ] {
+        check_threshold(
+            &format!("3A001.b.2 at {ghz} GHz"),
+            "2024-01-01",
+            watts,
+            |w| microwave("mmic_amplifier", ghz, w),
+            [NONE, NONE, B2],
+        );
+    }
+    // Band edges: 2.7 GHz is below the first band; 31.8-37 GHz lists any power.
+    check(
+        "2.7 GHz",
+        &microwave("mmic_amplifier", 2.7, 1000.0),
+        "2024-01-01",
+        NONE,
+    );
+    check(
+        "2.7+ GHz",
+        &microwave("mmic_amplifier", 2.7f64.next_up(), 1000.0),
+        "2024-01-01",
+        B2,
+    );
+    check(
+        "35 GHz",
+        &microwave("mmic_amplifier", 35.0, 0.001),
+        "2024-01-01",
+        B2,
+    );
+    let results = classify(&microwave("mmic_amplifier", 10.0, 6.0), "2024-01-01");
+    let m = find_match(&results, US, "3A001.b.2");
+    assert_eq!(m.reasons, ["NS1", "RS", "AT1"]);
+    // An MMIC without its ratings is undetermined for b.2 (and only b.2).
+    let bare = text_param(
+        chip(Some(10.0), Some(0.1), Some(1.0)),
+        "ic_function",
+        "mmic_amplifier",
+    );
+    let results = classify(&bare, "2024-01-01");
+    let us = regime(&results, US);
+    assert_eq!(us.undetermined.len(), 1);
+    assert_eq!(us.undetermined[0].entry.id, "3A001.b.2");
+    assert_eq!(
+        us.undetermined[0].missing,
+        ["frequency_ghz", "peak_saturated_power_w"]
+    );
+}
+
+#[test]
+fn us_3a001_b_3_discrete_transistor_power_limits_by_band() {
+    const B3: Want<'static> = &[(US, &["3A001.b.3"])];
+    for (ghz, watts) in [
+        (2.8, 400.0),
+        (5.0, 60.0),
+        (10.0, 15.0),
+        (14.0, 40.0),
+        (20.0, 7.0),
+        (40.0, 1.0),
+    ] {
+        check_threshold(
+            &format!("3A001.b.3 at {ghz} GHz"),
+            "2024-01-01",
+            watts,
+            |w| microwave("discrete_microwave_transistor", ghz, w),
+            [NONE, NONE, B3],
+        );
+    }
+    // The MMIC limits do not apply to a discrete transistor.
+    check(
+        "transistor 10 GHz 6 W",
+        &microwave("discrete_microwave_transistor", 10.0, 6.0),
+        "2024-01-01",
+        NONE,
+    );
+}
+
+#[test]
+fn us_3a991_a_2_microprocessor_clock_above_25_mhz() {
+    let cpu = |mhz: f64| {
+        param(
+            text_param(
+                chip(Some(100.0), Some(0.1), Some(10.0)),
+                "ic_function",
+                "microprocessor",
+            ),
+            "clock_frequency_mhz",
+            mhz,
+        )
+    };
+    check_threshold(
+        "3A991.a.2 clock",
+        "2024-01-01",
+        25.0,
+        cpu,
+        [NONE, NONE, &[(US, &["3A991.a.2"])]],
+    );
+    // A radiation-hardened microprocessor of 3A001.a.1.a is not 3A991.
+    let rad = param(
+        flag(cpu(100.0), "radiation_hardened", true),
+        "total_dose_gy_si",
+        5000.0,
+    );
+    check(
+        "rad-hard cpu",
+        &rad,
+        "2024-01-01",
+        &[(US, &["3A001.a.1.a"])],
+    );
+}
+
+// ---------------------------------------------------------------------------
+// 8. A pack's scope: outside it is undetermined, never "not listed"
+// ---------------------------------------------------------------------------
+
+#[test]
+fn software_and_technology_are_outside_the_us_pack_not_ear99() {
+    for kind in [ItemKind::Software, ItemKind::Technology] {
+        let spec = of_kind(kind);
+        let results = classify(&spec, "2024-01-01");
+        let us = regime(&results, US);
+        assert!(us.matches.is_empty());
+        assert_eq!(us.not_listed_label(), None, "{kind:?}: never EAR99");
+        assert!(us.outside_scope.is_some(), "{kind:?}");
+        assert_eq!(us.undetermined.len(), 1);
+        assert_eq!(us.undetermined[0].entry.id, OUTSIDE_SCOPE_ID);
+        assert_eq!(us.undetermined[0].missing, ["classification"]);
+        // The Dutch national list names SME only: anything else is truly not on it.
+        assert_eq!(regime(&results, NL).not_listed_label(), Some("NOT-LISTED"));
+    }
+    // An IC is outside the packs that encode no ICs (EU, JP, KR, CN).
+    let results = classify(&chip(Some(100.0), Some(0.1), Some(10.0)), "2024-01-01");
+    for code in [EU, JP, KR, CN] {
+        assert_eq!(
+            regime(&results, code).outside_scope,
+            Some("integrated_circuit"),
+            "{code}"
+        );
+        assert_eq!(regime(&results, code).not_listed_label(), None, "{code}");
+    }
+    assert_eq!(regime(&results, US).not_listed_label(), Some("EAR99"));
+}
+
+#[test]
+fn outside_scope_renders_as_undetermined_with_the_kind_named() {
+    use exportctl_classifier::convert::{classify_query, classify_response};
+    use exportctl_proto::classifier::{ClassificationStatus, ClassifyRequest};
+    let req = ClassifyRequest {
+        spec: Some(of_kind(ItemKind::Software)),
+        as_of: "2024-01-01".into(),
+        regimes: vec![US.into()],
+    };
+    let query = classify_query(&req, rules()).expect("valid request");
+    let results = rules().classify(&query.facts, query.as_of, query.regimes.as_deref());
+    let resp = classify_response(&query, rules(), &results);
+    let us = &resp.regimes[0];
+    assert_eq!(us.status, ClassificationStatus::Undetermined as i32);
+    assert!(us.not_listed_label.is_empty());
+    assert_eq!(us.undetermined.len(), 1);
+    let entry = &us.undetermined[0];
+    assert_eq!(entry.entry_id, OUTSIDE_SCOPE_ID);
+    assert!(
+        entry
+            .title
+            .starts_with("Kind software: Outside the bundled US-EAR pack's scope"),
+        "{}",
+        entry.title
+    );
+    assert!(!entry.citations.is_empty());
 }

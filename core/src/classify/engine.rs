@@ -8,7 +8,7 @@ use sha2::{Digest as _, Sha256};
 use time::Date;
 
 use super::criteria::{Explanation, Truth};
-use super::pack::{ControlEntry, EntryVersion, RulePack, digest_bytes};
+use super::pack::{ControlEntry, EntryVersion, OUTSIDE_SCOPE_MISSING, RulePack, digest_bytes};
 use super::vocabulary::{AttrId, Facts, Value, Vocabulary};
 use crate::digest::Digest;
 use crate::pack::PackError as LoadError;
@@ -59,6 +59,10 @@ pub struct RegimeResult<'a> {
     pub pack: &'a RulePack,
     pub matches: Vec<Match<'a>>,
     pub undetermined: Vec<Undetermined<'a>>,
+    /// The spec's kind (its vocabulary value) when it is outside the pack's
+    /// `covers_kinds`: `undetermined` then holds only the pack's scope entry
+    /// (`OUTSIDE_SCOPE_ID`).
+    pub outside_scope: Option<&'a str>,
 }
 
 impl RegimeResult<'_> {
@@ -201,7 +205,22 @@ impl RuleSet {
                 pack: &indexed.pack,
                 matches: Vec::new(),
                 undetermined: Vec::new(),
+                outside_scope: None,
             };
+            if let Some(k) = kind
+                && !indexed.pack.covers_kind(k as u8)
+            {
+                // Not "not listed": the pack has no entries for this kind of item.
+                let entry = &indexed.pack.scope_entry;
+                result.outside_scope = Some(self.vocab.def(self.kind_attr).values[k].as_str());
+                result.undetermined.push(Undetermined {
+                    entry,
+                    version: &entry.versions[0],
+                    missing: vec![OUTSIDE_SCOPE_MISSING],
+                });
+                out.push(result);
+                continue;
+            }
             let candidates: Box<dyn Iterator<Item = usize>> = match kind {
                 Some(k) => Box::new(indexed.by_kind[k].iter().map(|&e| e as usize)),
                 None => Box::new(0..indexed.pack.entries.len()),

@@ -68,7 +68,21 @@ pub struct RulePack {
     /// `sha256:` of the file's bytes.
     pub digest: String,
     pub entries: Vec<ControlEntry>,
+    /// The item kinds the pack speaks for, as a bitmask of `kind` value
+    /// indexes; `None` = every kind. A spec of another kind is outside the
+    /// pack's scope: undetermined, never not listed.
+    pub covers_kinds: Option<u64>,
+    /// What a spec outside `covers_kinds` is undetermined for (never in `entries`).
+    pub scope_entry: ControlEntry,
 }
+
+/// Entry id of the undetermined result a spec outside a pack's scope gets.
+pub const OUTSIDE_SCOPE_ID: &str = "OUTSIDE-PACK-SCOPE";
+
+/// The one fact that entry lacks: the item's classification in the regime,
+/// which only the caller can give (a pre-classified entry); no spec
+/// attribute can settle it.
+pub const OUTSIDE_SCOPE_MISSING: &str = "classification";
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -91,6 +105,8 @@ struct PackHeader {
     covers_from: String,
     #[serde(default)]
     note: String,
+    /// Item kinds (values of the vocabulary's `kind`) the pack covers; absent = all.
+    covers_kinds: Option<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -165,6 +181,28 @@ impl RulePack {
         let covers_from = crate::dates::parse(&header.covers_from)
             .map_err(|m| err("pack", format!("covers_from: {m}")))?;
         let reason_codes: HashSet<&str> = header.reason_codes.iter().map(String::as_str).collect();
+        let kind_attr = vocab
+            .id("kind")
+            .ok_or_else(|| err("pack", "the vocabulary declares no `kind`".into()))?;
+        let covers_kinds = match &header.covers_kinds {
+            None => None,
+            Some(kinds) if kinds.is_empty() => {
+                return Err(err("pack", "covers_kinds is empty".into()));
+            }
+            Some(kinds) => {
+                let mut mask = 0u64;
+                for k in kinds {
+                    let i = vocab.category_index(kind_attr, k).ok_or_else(|| {
+                        err(
+                            "pack",
+                            format!("covers_kinds: `{k}` is not a value of `kind`"),
+                        )
+                    })?;
+                    mask |= 1 << i;
+                }
+                Some(mask)
+            }
+        };
         let mut ids = HashSet::new();
         let mut entries = Vec::with_capacity(parsed.entry.len());
         for row in parsed.entry {
@@ -224,6 +262,18 @@ impl RulePack {
                     note: v.note,
                 });
             }
+            if let Some(covered) = covers_kinds {
+                for (n, v) in versions.iter().enumerate() {
+                    if let Some(kinds) = v.criteria.required_values(kind_attr)
+                        && kinds & !covered != 0
+                    {
+                        return Err(err(
+                            &format!("{id} version {}", n + 1),
+                            "criteria admit a kind outside the pack's covers_kinds".into(),
+                        ));
+                    }
+                }
+            }
             versions.sort_by_key(|v| v.from);
             for pair in versions.windows(2) {
                 match pair[0].until {
@@ -246,7 +296,10 @@ impl RulePack {
                 versions,
             });
         }
+        let scope_entry = scope_entry(&header, covers_kinds, covers_from, vocab, kind_attr);
         Ok(RulePack {
+            covers_kinds,
+            scope_entry,
             regime: header.regime,
             name: header.name,
             version: header.version,
@@ -262,6 +315,51 @@ impl RulePack {
 
     pub fn entry(&self, id: &str) -> Option<&ControlEntry> {
         self.entries.iter().find(|e| e.id == id)
+    }
+
+    /// Whether the pack speaks for items of this `kind` value index.
+    pub fn covers_kind(&self, kind: u8) -> bool {
+        self.covers_kinds.is_none_or(|m| (m >> kind) & 1 == 1)
+    }
+}
+
+/// The undetermined entry of a spec outside the pack's scope: in force from
+/// `covers_from`, citing the pack's source, titled with the kinds it covers.
+fn scope_entry(
+    header: &PackHeader,
+    covers_kinds: Option<u64>,
+    covers_from: Date,
+    vocab: &Vocabulary,
+    kind_attr: super::vocabulary::AttrId,
+) -> ControlEntry {
+    let kinds: Vec<&str> = vocab
+        .def(kind_attr)
+        .values
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| covers_kinds.is_some_and(|m| (m >> i) & 1 == 1))
+        .map(|(_, v)| v.as_str())
+        .collect();
+    let title = format!(
+        "Outside the bundled {} pack's scope: it classifies items of kind {} only, so it cannot call an item of another kind not listed ({}); classify the item under {} yourself",
+        header.regime,
+        kinds.join(", "),
+        header.not_listed_label,
+        header.regime
+    );
+    ControlEntry {
+        id: OUTSIDE_SCOPE_ID.to_string(),
+        title,
+        versions: vec![EntryVersion {
+            from: covers_from,
+            until: None,
+            criteria_text: String::new(),
+            criteria: Criterion::All(Vec::new()),
+            reasons: Vec::new(),
+            citations: vec![header.source.clone()],
+            confidence: Confidence::High,
+            note: String::new(),
+        }],
     }
 }
 
@@ -390,5 +488,51 @@ citations = ["x"]
         assert!(e.contains("citation"), "{e}");
         let e = load_err(&GOOD.replace("2020-01-01", "2020-13-01"));
         assert!(e.contains("from:"), "{e}");
+    }
+
+    #[test]
+    fn covers_kinds_are_vocabulary_values_and_bound_the_entries() {
+        let with = |kinds: &str| {
+            pack(GOOD).replace(
+                "covers_from = \"2019-01-01\"",
+                &format!("covers_from = \"2019-01-01\"\ncovers_kinds = {kinds}"),
+            )
+        };
+        let v = vocab();
+        let kind = v.id("kind").unwrap();
+        let p = RulePack::parse("us-ear.toml", &with("[\"material\", \"other\"]"), &v).unwrap();
+        let material = v.category_index(kind, "material").unwrap();
+        let software = v.category_index(kind, "software").unwrap();
+        assert!(p.covers_kind(material) && !p.covers_kind(software));
+        assert_eq!(p.scope_entry.id, OUTSIDE_SCOPE_ID);
+        assert!(
+            p.scope_entry.title.contains("material, other")
+                && p.scope_entry.title.contains("EAR99"),
+            "{}",
+            p.scope_entry.title
+        );
+        // No covers_kinds: every kind.
+        let all = RulePack::parse("us-ear.toml", &pack(GOOD), &v).unwrap();
+        assert!(all.covers_kind(software));
+        let e = RulePack::parse("us-ear.toml", &with("[\"softwear\"]"), &v)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("covers_kinds: `softwear`"), "{e}");
+        let e = RulePack::parse("us-ear.toml", &with("[]"), &v)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("covers_kinds is empty"), "{e}");
+        // An entry for a kind the pack does not cover is a contradiction.
+        let e = RulePack::parse(
+            "us-ear.toml",
+            &with("[\"software\"]").replace("material = photoresist", "kind = material"),
+            &v,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("3C992 version 1: criteria admit a kind outside"),
+            "{e}"
+        );
     }
 }

@@ -45,6 +45,7 @@ mod screening;
 mod severity;
 mod us_ccl;
 mod us_chart;
+mod us_classifier_scope;
 mod us_embargoes;
 mod us_end_use;
 mod us_entry_scopes;
