@@ -32,11 +32,21 @@ pub(super) fn undetermined(
             .collect();
         missing.sort();
         missing.dedup();
-        d.explanation = format!(
-            "The item could be {} in {regime}, but the spec lacks {}.",
-            d.entry_ids.join(", "),
-            missing.join(", ")
-        );
+        let outside = class
+            .undetermined
+            .iter()
+            .any(|u| u.id == crate::classify::pack::OUTSIDE_SCOPE_ID);
+        d.explanation = if outside {
+            format!(
+                "The item's kind is outside the scope of the bundled {regime} rule pack, so it cannot be called not listed; name its {regime} entries (pre-classified entries) to decide it."
+            )
+        } else {
+            format!(
+                "The item could be {} in {regime}, but the spec lacks {}.",
+                d.entry_ids.join(", "),
+                missing.join(", ")
+            )
+        };
         d.missing_facts = missing;
         reqs.push(d);
     }
