@@ -220,6 +220,10 @@ struct PartyFile {
     /// In `parties`: sold_to, ship_to, consignee, intermediate_consignee,
     /// forwarder, purchaser or end_user.
     role: String,
+    /// ISO alpha-2 country of the party's headquarters.
+    headquarters_country: String,
+    /// ISO alpha-2 country of the party's ultimate parent's headquarters.
+    ultimate_parent_country: String,
 }
 
 impl From<PartyFile> for lpb::Party {
@@ -230,6 +234,8 @@ impl From<PartyFile> for lpb::Party {
             aliases: p.aliases,
             address: p.address,
             role: p.role,
+            headquarters_country: p.headquarters_country,
+            ultimate_parent_country: p.ultimate_parent_country,
         }
     }
 }
@@ -587,7 +593,7 @@ pub struct ShipmentArgs {
     /// End user's postal address.
     #[arg(long, help_heading = "End user")]
     pub end_user_address: Option<String>,
-    /// Purpose: civil, military, wmd, other.
+    /// Purpose: civil, military, wmd, nuclear, missile, chemical_biological, other.
     #[arg(long, help_heading = "End use")]
     pub purpose: Option<String>,
     /// The items will be used to develop or produce integrated circuits.

@@ -21,7 +21,15 @@ pub const MAX_ALIASES: usize = 32;
 pub const MAX_LINE_ID: usize = 64;
 pub const MAX_ENTRIES: usize = 32;
 
-pub const PURPOSES: &[&str] = &["civil", "military", "wmd", "other"];
+pub const PURPOSES: &[&str] = &[
+    "civil",
+    "military",
+    "wmd",
+    "nuclear",
+    "missile",
+    "chemical_biological",
+    "other",
+];
 /// Roles of `DecideRequest.parties` (the end user has its own field).
 pub const ROLES: &[&str] = &[
     "sold_to",
@@ -226,12 +234,22 @@ fn party(bad: &mut Vec<FieldViolation>, field: &str, role: &str, p: &pb::Party) 
             "has no letters or digits to screen",
         ));
     }
+    let headquarters = |bad: &mut Vec<FieldViolation>, name: &str, value: &str| {
+        country(bad, &format!("{field}.{name}"), value, false);
+        (!value.is_empty() && is_country_code(value)).then(|| value.to_string())
+    };
     PartyFacts {
         role: role.to_string(),
         field: field.to_string(),
         name: p.name.clone(),
         country: p.country.clone(),
         aliases: p.aliases.iter().take(MAX_ALIASES).cloned().collect(),
+        headquarters_country: headquarters(bad, "headquarters_country", &p.headquarters_country),
+        ultimate_parent_country: headquarters(
+            bad,
+            "ultimate_parent_country",
+            &p.ultimate_parent_country,
+        ),
     }
 }
 

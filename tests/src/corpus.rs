@@ -39,6 +39,10 @@ pub struct Scenario {
 pub struct PartyRow {
     pub name: String,
     pub country: String,
+    #[serde(default)]
+    pub headquarters_country: String,
+    #[serde(default)]
+    pub ultimate_parent_country: String,
 }
 
 /// What the decision must say about one regime.
@@ -197,6 +201,8 @@ impl Scenario {
             end_user: Some(pb::Party {
                 name: self.end_user.name.clone(),
                 country: self.end_user.country.clone(),
+                headquarters_country: self.end_user.headquarters_country.clone(),
+                ultimate_parent_country: self.end_user.ultimate_parent_country.clone(),
                 ..Default::default()
             }),
             parties: Vec::new(),

@@ -44,4 +44,8 @@ pub const PACKS: &[(&str, &str)] = &[
         "us-ear-ccl-45.toml",
         include_str!("../../../licensing/policy/us-ear-ccl-45.toml"),
     ),
+    (
+        "us-ear-end-use.toml",
+        include_str!("../../../licensing/policy/us-ear-end-use.toml"),
+    ),
 ];

@@ -379,6 +379,10 @@ pub struct EndUseRow {
     pub id: String,
     #[serde(default)]
     pub items: Items,
+    /// With listed items: only lines with a matched entry of these patterns
+    /// (the ECCNs of Supp. 2 to part 744 for §744.21); empty = any listed entry.
+    #[serde(default)]
+    pub entries: Vec<String>,
     pub destinations: DestinationSelector,
     pub outcome: Outcome,
     /// Advanced-node fab test, or `purposes` of concern.
@@ -387,9 +391,30 @@ pub struct EndUseRow {
     pub purposes: Vec<String>,
     #[serde(default)]
     pub owner_policies: Vec<OwnerPolicy>,
+    /// The review policy of a purpose rule (the fab test takes the owner's).
+    #[serde(default)]
+    pub review_policy: ReviewPolicy,
     /// Said on NO_LICENSE_REQUIRED determinations the rule was checked for.
     #[serde(default)]
     pub note_when_clear: String,
+    #[serde(flatten)]
+    pub cited: Cited,
+}
+
+/// A requirement that follows where a party is headquartered, wherever it is
+/// located (advanced-computing items to parties headquartered in, or whose
+/// ultimate parent is headquartered in, Macau or Country Group D:5).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeadquartersRow {
+    pub id: String,
+    /// Entry id patterns the line must have matched (`3A090.a`, `4A003.z*`).
+    pub entries: Vec<String>,
+    /// Headquarters (the party's or its ultimate parent's) the rule names.
+    pub headquarters: DestinationSelector,
+    pub outcome: Outcome,
+    #[serde(default)]
+    pub review_policy: ReviewPolicy,
     #[serde(flatten)]
     pub cited: Cited,
 }
@@ -602,6 +627,8 @@ struct PackFile {
     #[serde(default)]
     end_use: Vec<EndUseRow>,
     #[serde(default)]
+    headquarters_rule: Vec<HeadquartersRow>,
+    #[serde(default)]
     authorization: Vec<AuthorizationRow>,
     #[serde(default)]
     restriction: Vec<RestrictionRow>,
@@ -671,6 +698,7 @@ pub struct RegimePolicy {
     pub screening_list: Option<String>,
     pub chart_name: String,
     pub end_uses: Vec<(EndUseRow, Validity, Option<Date>)>,
+    pub headquarters_rules: Vec<(HeadquartersRow, Validity)>,
     pub authorizations: Vec<(AuthorizationRow, Validity)>,
     pub restrictions: Vec<(RestrictionRow, Validity)>,
     /// Jurisdiction over foreign-produced items: de minimis levels and
@@ -1051,6 +1079,9 @@ impl RegimePolicy {
                     "an end-use rule needs an advanced_node test or purposes",
                 ));
             }
+            if !e.entries.is_empty() && e.items != Items::Listed {
+                return Err(ck.err(&e.id, "entry patterns are for a rule on listed items"));
+            }
             for p in &e.owner_policies {
                 ck.countries(&e.id, &p.owner_countries)?;
                 if let Some(g) = p.owner_groups.iter().find(|g| !group_names.contains(*g)) {
@@ -1069,6 +1100,20 @@ impl RegimePolicy {
                 None => None,
             };
             end_uses.push((e, v, redefined));
+        }
+
+        let mut headquarters_rules = Vec::new();
+        for (ck, r) in rows!(headquarters_rule) {
+            unique(&ck, &r.id)?;
+            let v = ck.cited(&r.id, &r.cited)?;
+            ck.selector(&r.id, &r.headquarters, &group_names)?;
+            if r.entries.is_empty() {
+                return Err(ck.err(&r.id, "a headquarters rule names entry patterns"));
+            }
+            if matches!(r.outcome, Outcome::Authorized | Outcome::NoLicenseRequired) {
+                return Err(ck.err(&r.id, "a headquarters rule states a requirement"));
+            }
+            headquarters_rules.push((r, v));
         }
 
         let mut eccns: BTreeMap<String, Vec<(EccnRow, Validity)>> = BTreeMap::new();
@@ -1209,6 +1254,7 @@ impl RegimePolicy {
             screening_list: h.screening_list,
             chart_name,
             end_uses,
+            headquarters_rules,
             authorizations,
             restrictions,
             de_minimis,

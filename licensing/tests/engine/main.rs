@@ -48,6 +48,7 @@ mod us_chart;
 mod us_classifier_scope;
 mod us_embargoes;
 mod us_end_use;
+mod us_end_user_rules;
 mod us_entry_scopes;
 mod us_foreign;
 mod us_parties;
@@ -268,6 +269,10 @@ struct Ship {
     aliases: Vec<String>,
     /// `(role, name)` of the other parties.
     parties: Vec<(String, String)>,
+    /// Where the end user and its ultimate parent are headquartered.
+    end_user_headquarters: (Option<String>, Option<String>),
+    /// `(headquarters, ultimate parent)` of the other parties, by index.
+    party_headquarters: BTreeMap<usize, (Option<String>, Option<String>)>,
     /// Whether the official screening list (the fixture) is loaded.
     screening_list: bool,
     end_use: EndUseFacts,
@@ -285,6 +290,8 @@ fn ship(export: &str, destination: &str, as_of: &str) -> Ship {
         end_user: "Example Buyer Co.".into(),
         aliases: Vec::new(),
         parties: Vec::new(),
+        end_user_headquarters: (None, None),
+        party_headquarters: BTreeMap::new(),
         screening_list: true,
         end_use: EndUseFacts {
             purpose: Some("civil".into()),
@@ -342,6 +349,22 @@ impl Ship {
     fn party(mut self, role: &str, name: &str) -> Self {
         self.parties.push((role.into(), name.into()));
         self
+    }
+
+    /// Where the end user (`headquarters_country`) and its ultimate parent
+    /// (`ultimate_parent_country`) are headquartered; `None` = not stated.
+    fn headquarters(mut self, hq: Option<&str>, parent: Option<&str>) -> Self {
+        self.end_user_headquarters = (hq.map(String::from), parent.map(String::from));
+        self
+    }
+
+    /// Another party with its headquarters facts.
+    fn party_in(mut self, role: &str, name: &str, hq: Option<&str>, parent: Option<&str>) -> Self {
+        self.party_headquarters.insert(
+            self.parties.len(),
+            (hq.map(String::from), parent.map(String::from)),
+        );
+        self.party(role, name)
     }
 
     /// No official screening list loaded (only the packs' parties).
@@ -402,17 +425,26 @@ impl Ship {
         Shipment {
             export_country: self.export.clone(),
             destination: self.destination.clone(),
-            end_user: PartyFacts::end_user(&self.end_user, &self.destination, &self.aliases),
+            end_user: PartyFacts {
+                headquarters_country: self.end_user_headquarters.0.clone(),
+                ultimate_parent_country: self.end_user_headquarters.1.clone(),
+                ..PartyFacts::end_user(&self.end_user, &self.destination, &self.aliases)
+            },
             parties: self
                 .parties
                 .iter()
                 .enumerate()
-                .map(|(i, (role, name))| PartyFacts {
-                    role: role.clone(),
-                    field: format!("parties[{i}]"),
-                    name: name.clone(),
-                    country: self.destination.clone(),
-                    aliases: Vec::new(),
+                .map(|(i, (role, name))| {
+                    let (hq, parent) = self.party_headquarters.get(&i).cloned().unwrap_or_default();
+                    PartyFacts {
+                        role: role.clone(),
+                        field: format!("parties[{i}]"),
+                        name: name.clone(),
+                        country: self.destination.clone(),
+                        aliases: Vec::new(),
+                        headquarters_country: hq,
+                        ultimate_parent_country: parent,
+                    }
                 })
                 .collect(),
             end_use: self.end_use.clone(),

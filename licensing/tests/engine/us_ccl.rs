@@ -13,7 +13,10 @@ fn declared(entry: &str) -> BTreeMap<String, RegimeClassification> {
 
 #[test]
 fn us_ccl_3a090_a_is_controlled_worldwide_from_2026_07_23() {
-    let base = ship("US", "DE", "2026-07-23").item(gpu(), "US");
+    // A buyer headquartered outside Macau and D:5 (the headquarters rule is checked apart).
+    let base = ship("US", "DE", "2026-07-23")
+        .headquarters(Some("DE"), Some("DE"))
+        .item(gpu(), "US");
     let d = base.decide();
     d.expect(US, License(Unspecified));
     let rs = d.must_rule(US, "ccl:3A090:RS");
@@ -29,7 +32,9 @@ fn us_ccl_3a090_a_is_controlled_worldwide_from_2026_07_23() {
 
 #[test]
 fn us_ccl_3a090_b_scope_names_the_uae_and_d_groups() {
-    let base = ship("US", "AE", "2026-08-01").classified(declared("3A090.b"), "US");
+    let base = ship("US", "AE", "2026-08-01")
+        .headquarters(Some("AE"), Some("AE"))
+        .classified(declared("3A090.b"), "US");
     base.decide()
         .expect(US, License(Unspecified))
         .must_rule(US, "ccl:3A090:RS");

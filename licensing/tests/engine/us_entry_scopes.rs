@@ -46,7 +46,10 @@ fn us_3a090_macau_from_2023_01_18() {
 
 #[test]
 fn us_3a090_scope_of_2023_11_17() {
-    let base = ship("US", "VN", "2023-11-17").item(gpu(), "US");
+    // A US-headquartered buyer: the headquarters rule (us_end_user_rules) stays out of the way.
+    let base = ship("US", "VN", "2023-11-17")
+        .item(gpu(), "US")
+        .headquarters(Some("US"), Some("US"));
     // Vietnam: D:1, not A:5/A:6, not D:5 — a license, review policy not stated.
     dated(
         &base,

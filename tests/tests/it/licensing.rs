@@ -611,6 +611,37 @@ async fn bad_parties_are_named_and_nothing_is_recorded() {
 }
 
 #[tokio::test]
+async fn headquarters_countries_must_be_assigned_codes() {
+    let (_c, licensing, _l) = start_pair("bad-headquarters").await;
+    let mut client = licensing_client(&licensing).await;
+    let mut req = euv_resist_to_korea("po-hq", "2024-03-01");
+    let end_user = req.end_user.as_mut().unwrap();
+    end_user.headquarters_country = "EU".into();
+    end_user.ultimate_parent_country = "KR".into();
+    req.parties = vec![pb::Party {
+        role: "consignee".into(),
+        name: "Example Logistics Co.".into(),
+        ultimate_parent_country: "UK".into(),
+        ..Default::default()
+    }];
+    let status = client.decide(req).await.unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    let fields: Vec<String> = field_violations(&status)
+        .into_iter()
+        .map(|v| v.field)
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "end_user.headquarters_country",
+            "parties[0].ultimate_parent_country"
+        ],
+        "{fields:?}"
+    );
+    assert_eq!(recorded(&mut client).await, 0);
+}
+
+#[tokio::test]
 async fn screen_parties_ranks_matches_and_records_nothing() {
     let (_c, licensing, _l) = start_pair("screen-parties").await;
     let mut client = licensing_client(&licensing).await;

@@ -6,6 +6,7 @@ use time::Date;
 
 use super::{
     Determination, EndUseFacts, RegimeClassification, Shipment, Source, applies_to, low, low_note,
+    matched_entries,
 };
 use crate::decide::policy::{AdvancedNodeTest, EndUseRow, Outcome, RegimePolicy, ReviewPolicy};
 
@@ -21,6 +22,10 @@ pub(super) fn requirements(
     let (regime, on) = (p.regime.as_str(), s.as_of);
     for (rule, v, redefined) in &p.end_uses {
         if !v.contains(on) || !applies_to(rule.items, class, true) {
+            continue;
+        }
+        let entries = matched_entries(class, &rule.entries);
+        if !rule.entries.is_empty() && entries.is_empty() {
             continue;
         }
         let Some(selected) = p.select(&rule.destinations, &s.destination, on) else {
@@ -67,7 +72,17 @@ pub(super) fn requirements(
             if rule.purposes.contains(purpose) {
                 let mut d = Determination::new(regime, rule.outcome, &rule.id, Source::EndUse);
                 d.cite(&rule.cited.citations);
-                d.explanation = format!("The end use is {purpose}: {}", rule.cited.explanation);
+                d.entry_ids = entries;
+                d.review_policy = rule.review_policy;
+                d.low_confidence = low(rule.cited.confidence) || selected.is_low();
+                d.explanation = format!(
+                    "The end use is {purpose}: {}{}",
+                    rule.cited.explanation,
+                    low_note(d.low_confidence)
+                );
+                if rule.outcome == Outcome::Indeterminate {
+                    d.missing_facts.push(format!("review under {}", rule.id));
+                }
                 reqs.push(d);
             } else if !rule.note_when_clear.is_empty() {
                 notes.push(rule.note_when_clear.clone());

@@ -14,6 +14,7 @@ mod authorize;
 mod destination;
 mod end_use;
 mod end_user;
+mod headquarters;
 mod jurisdiction;
 
 pub use end_user::{PartyReport, ReportedMatch, screen_party};
@@ -31,6 +32,10 @@ pub struct PartyFacts {
     pub name: String,
     pub country: String,
     pub aliases: Vec<String>,
+    /// Where the party is headquartered; `None` = not stated.
+    pub headquarters_country: Option<String>,
+    /// Where its ultimate parent is headquartered; `None` = not stated.
+    pub ultimate_parent_country: Option<String>,
 }
 
 impl PartyFacts {
@@ -41,6 +46,7 @@ impl PartyFacts {
             name: name.into(),
             country: country.into(),
             aliases: aliases.to_vec(),
+            ..Default::default()
         }
     }
 
@@ -584,6 +590,20 @@ fn applies_to(items: Items, class: &RegimeClassification, listed_rules: bool) ->
     }
 }
 
+/// The line's matched entries that any of `patterns` names.
+fn matched_entries(class: &RegimeClassification, patterns: &[String]) -> Vec<String> {
+    class
+        .matches
+        .iter()
+        .filter(|m| {
+            patterns
+                .iter()
+                .any(|pat| super::policy::pattern_matches(pat, &m.id))
+        })
+        .map(|m| m.id.clone())
+        .collect()
+}
+
 /// One regime's determinations for one line: every source of requirement,
 /// then authorizations over the license requirements.
 fn decide_regime(
@@ -617,6 +637,7 @@ fn decide_regime(
         ctx.config,
         &mut reqs,
     );
+    headquarters::requirements(p, s, class, &mut reqs, &mut notes);
     end_use::requirements(p, s, class, &mut reqs, &mut notes);
     let foreign = jurisdiction::applies(p, s, line);
     if foreign && reqs.is_empty() {
