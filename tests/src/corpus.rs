@@ -16,6 +16,10 @@ pub const SCENARIOS_YAML: &str = include_str!("../corpus/scenarios.yaml");
 /// lines, foreign-produced items), in the same layout.
 pub const RESEARCH_YAML: &str = include_str!("../corpus/us-research.yaml");
 
+/// Acceptance shipments of the project's own research on Japan's and the
+/// EU's authorisations (friendly destinations, Group A, EU001/EU002).
+pub const RESEARCH_JP_EU_YAML: &str = include_str!("../corpus/research-jp-eu.yaml");
+
 /// One shipment and its expected answer.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Scenario {
@@ -66,6 +70,12 @@ pub fn load() -> Result<Vec<Scenario>, String> {
 pub fn load_research() -> Result<Vec<Scenario>, String> {
     serde_norway::from_str(RESEARCH_YAML)
         .map_err(|e| format!("parsing tests/corpus/us-research.yaml: {e}"))
+}
+
+/// The project's own acceptance shipments for Japan and the EU.
+pub fn load_research_jp_eu() -> Result<Vec<Scenario>, String> {
+    serde_norway::from_str(RESEARCH_JP_EU_YAML)
+        .map_err(|e| format!("parsing tests/corpus/research-jp-eu.yaml: {e}"))
 }
 
 fn text(v: &Value) -> String {
@@ -231,7 +241,9 @@ mod tests {
         assert!(scenarios.len() >= 27);
         let research = super::load_research().unwrap();
         assert!(research.len() >= 10);
-        for s in scenarios.iter().chain(&research) {
+        let jp_eu = super::load_research_jp_eu().unwrap();
+        assert!(jp_eu.len() >= 10);
+        for s in scenarios.iter().chain(&research).chain(&jp_eu) {
             let spec = s.spec().unwrap();
             let req = s.decide_request(spec).unwrap();
             assert!(!req.lines[0].origin_country.is_empty(), "{}", s.id);

@@ -105,7 +105,7 @@ fn jp_list_thresholds_hydrogen_fluoride_and_polyimide() {
 
 #[test]
 fn jp_sme_items_from_2023_07_23_friendly_destinations() {
-    for friendly in ["KR", "US", "TW", "SG", "NL"] {
+    for friendly in ["KR", "US", "TW", "SG", "NL", "IN", "LT"] {
         let base = ship("JP", friendly, "2023-07-23").item(euv_coater(), "JP");
         dated(
             &base,
@@ -116,27 +116,39 @@ fn jp_sme_items_from_2023_07_23_friendly_destinations() {
                 ("2023-07-24", Authorized("general_bulk")),
             ],
         );
+        // Named by a source: the authorization rests on no low-confidence fact (the SME entry
+        // itself is low confidence, so the determination is flagged anyway).
+        let d = base.decide();
+        assert!(
+            !d.must_rule(JP, "jp-list")
+                .explanation
+                .ends_with("low-confidence)"),
+            "{friendly}: {}",
+            d.dump()
+        );
     }
-    let china = ship("JP", "CN", "2023-07-23").item(euv_coater(), "JP");
+    for excluded in ["CN", "RU"] {
+        let base = ship("JP", excluded, "2023-07-23").item(euv_coater(), "JP");
+        dated(
+            &base,
+            JP,
+            &[
+                ("2023-07-22", Clear),
+                ("2023-07-23", License(Unspecified)),
+                ("2023-07-24", License(Unspecified)),
+            ],
+        );
+    }
+    // Neither among the cited friendly destinations nor excluded: the list of 42 is incomplete.
+    let vietnam = ship("JP", "VN", "2023-07-23").item(euv_coater(), "JP");
     dated(
-        &china,
-        JP,
-        &[
-            ("2023-07-22", Clear),
-            ("2023-07-23", License(Unspecified)),
-            ("2023-07-24", License(Unspecified)),
-        ],
-    );
-    // Neither among the five known friendly destinations nor excluded: the list of 42 is incomplete.
-    let germany = ship("JP", "DE", "2023-07-23").item(euv_coater(), "JP");
-    dated(
-        &germany,
+        &vietnam,
         JP,
         &[("2023-07-22", Clear), ("2023-07-23", Indeterminate)],
     );
-    germany
+    vietnam
         .decide()
-        .expect_missing(JP, "eligibility of DE for general_bulk");
+        .expect_missing(JP, "eligibility of VN for general_bulk");
     // The same for another SME item (ArF immersion scanner), and never for a military end use.
     let scanner = ship("JP", "SG", "2024-01-10").item(arf_immersion(1.4), "JP");
     destined(
@@ -146,12 +158,77 @@ fn jp_sme_items_from_2023_07_23_friendly_destinations() {
             ("SG", Authorized("general_bulk")),
             ("CN", License(Unspecified)),
             ("VN", Indeterminate),
+            ("MX", Indeterminate),
         ],
     );
     scanner
         .purpose("military")
         .decide()
         .expect(JP, License(Unspecified));
+}
+
+#[test]
+fn jp_arf_scanner_to_group_a_destination_is_general_bulk() {
+    // Germany is Group A: among the friendly destinations, at the confidence of that link.
+    let germany = ship("JP", "DE", "2023-07-23").item(arf_immersion(1.4), "JP");
+    dated(
+        &germany,
+        JP,
+        &[
+            ("2023-07-22", Clear),
+            ("2023-07-23", Authorized("general_bulk")),
+            ("2025-06-01", Authorized("general_bulk")),
+        ],
+    );
+    let d = germany.decide();
+    let det = d.must_rule(JP, "jp-list");
+    assert!(det.low_confidence, "{}", d.dump());
+    assert!(
+        det.explanation.ends_with("low-confidence)"),
+        "{}",
+        det.explanation
+    );
+    assert!(det.entry_ids.iter().any(|e| e.contains("arf_immersion")));
+    // Every Group A member other than the cited ones likewise.
+    destined(
+        &germany,
+        JP,
+        &[
+            ("FR", Authorized("general_bulk")),
+            ("GB", Authorized("general_bulk")),
+            ("AR", Authorized("general_bulk")),
+            ("CH", Authorized("general_bulk")),
+        ],
+    );
+    // A listed non-SME item to Germany is covered by the Group A general bulk license as before.
+    ship("JP", "DE", "2023-07-23")
+        .item(euv_resist(), "JP")
+        .decide()
+        .expect(JP, Authorized("general_bulk"));
+}
+
+#[test]
+fn jp_group_a_catch_all_exempts_every_member() {
+    // Unlisted item, military end use: catch-all everywhere outside Group A.
+    let base = ship("JP", "DE", "2024-01-10")
+        .item(wet_chemical(), "JP")
+        .purpose("military");
+    destined(
+        &base,
+        JP,
+        &[
+            ("AR", Clear),
+            ("BG", Clear),
+            ("GB", Clear),
+            ("US", Clear),
+            ("KR", Clear),
+            ("TW", License(Unspecified)),
+            ("SG", License(Unspecified)),
+            ("IN", License(Unspecified)),
+            ("CN", License(Unspecified)),
+        ],
+    );
+    base.clone().to("TW").decide().must_rule(JP, "jp-catch-all");
 }
 
 #[test]

@@ -104,8 +104,9 @@ fn reexport_of_us_origin_item_from_japan_applies_both_regimes() {
     let from_nl = ship("NL", "JP", "2024-03-01")
         .item(euv_resist(), "US")
         .decide();
+    // (EU-DU: Japan is an EU001 destination.)
     from_nl
-        .expect(EU, License(Unspecified))
+        .expect(EU, Authorized("EU001"))
         .expect(NL, Clear)
         .expect(US, Clear);
 }
