@@ -16,6 +16,11 @@ pub const SCENARIOS_YAML: &str = include_str!("../corpus/scenarios.yaml");
 /// lines, foreign-produced items), in the same layout.
 pub const RESEARCH_YAML: &str = include_str!("../corpus/us-research.yaml");
 
+/// Acceptance shipments of the project's own research on China's and Korea's
+/// lists (antimony, indium phosphide, rare earths; hydrogen fluoride), in the
+/// same layout.
+pub const RESEARCH_CN_KR_YAML: &str = include_str!("../corpus/research-cn-kr.yaml");
+
 /// One shipment and its expected answer.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Scenario {
@@ -66,6 +71,12 @@ pub fn load() -> Result<Vec<Scenario>, String> {
 pub fn load_research() -> Result<Vec<Scenario>, String> {
     serde_norway::from_str(RESEARCH_YAML)
         .map_err(|e| format!("parsing tests/corpus/us-research.yaml: {e}"))
+}
+
+/// The project's own acceptance shipments for China's and Korea's lists.
+pub fn load_research_cn_kr() -> Result<Vec<Scenario>, String> {
+    serde_norway::from_str(RESEARCH_CN_KR_YAML)
+        .map_err(|e| format!("parsing tests/corpus/research-cn-kr.yaml: {e}"))
 }
 
 fn text(v: &Value) -> String {
@@ -231,7 +242,9 @@ mod tests {
         assert!(scenarios.len() >= 27);
         let research = super::load_research().unwrap();
         assert!(research.len() >= 10);
-        for s in scenarios.iter().chain(&research) {
+        let cn_kr = super::load_research_cn_kr().unwrap();
+        assert!(cn_kr.len() >= 10);
+        for s in scenarios.iter().chain(&research).chain(&cn_kr) {
             let spec = s.spec().unwrap();
             let req = s.decide_request(spec).unwrap();
             assert!(!req.lines[0].origin_country.is_empty(), "{}", s.id);

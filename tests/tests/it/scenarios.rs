@@ -107,8 +107,9 @@ async fn every_acceptance_scenario_end_to_end() {
         scenarios.len()
     );
     let research = corpus::load_research().expect("research scenarios parse");
+    let cn_kr = corpus::load_research_cn_kr().expect("CN/KR research scenarios parse");
     let mut failures = Vec::new();
-    for s in scenarios.iter().chain(&research) {
+    for s in scenarios.iter().chain(&research).chain(&cn_kr) {
         let decision = client
             .decide(request(s))
             .await
@@ -123,7 +124,7 @@ async fn every_acceptance_scenario_end_to_end() {
         failures.is_empty(),
         "{} of {} scenarios failed:\n{}",
         failures.len(),
-        scenarios.len() + research.len(),
+        scenarios.len() + research.len() + cn_kr.len(),
         failures.join("\n")
     );
 }
