@@ -743,7 +743,12 @@ fn fluorinated_polyimide_10_percent_fluorine() {
 
 #[test]
 fn hydrogen_fluoride_strictly_above_30_percent() {
-    const LISTED: Want<'static> = &[(US, &["1C350"]), (EU, &["1C350"]), (JP, &["3(1)"])];
+    const LISTED: Want<'static> = &[
+        (US, &["1C350"]),
+        (EU, &["1C350"]),
+        (JP, &["3(1)"]),
+        (KR, &["1C350"]),
+    ];
     // Exactly 30 % is not listed.
     check_threshold(
         "1C350 / 3(1)",
@@ -1690,7 +1695,12 @@ fn scenarios_japan_korea_materials_and_equipment() {
         wavelength_nm: Some(13.5),
         ..equipment("resist_processing")
     };
-    const HF: Want<'static> = &[(US, &["1C350"]), (EU, &["1C350"]), (JP, &["3(1)"])];
+    const HF: Want<'static> = &[
+        (US, &["1C350"]),
+        (EU, &["1C350"]),
+        (JP, &["3(1)"]),
+        (KR, &["1C350"]),
+    ];
     const FPI: Want<'static> = &[
         (US, &["1C009.b"]),
         (EU, &["1C009.b"]),
@@ -2365,4 +2375,355 @@ fn outside_scope_renders_as_undetermined_with_the_kind_named() {
         entry.title
     );
     assert!(!entry.citations.is_empty());
+}
+
+// ---------------------------------------------------------------------------
+// 7. China's materials beyond gallium and germanium; Korea's 1C350
+// ---------------------------------------------------------------------------
+
+/// A material with a purity.
+fn pure(name: &str, purity: f64) -> ProductSpec {
+    param(material(name), "purity_percent", purity)
+}
+
+fn indium_antimonide(form: &str) -> ProductSpec {
+    text_param(material("indium_antimonide"), "crystal_form", form)
+}
+
+fn synthetic_diamond(particle_um: f64) -> ProductSpec {
+    param(
+        material("synthetic_diamond"),
+        "particle_size_um",
+        particle_um,
+    )
+}
+
+fn wire_saw(wire_um: f64, particle_um: f64, breaking_n: f64) -> ProductSpec {
+    let spec = param(material("diamond_wire_saw"), "wire_diameter_um", wire_um);
+    param(
+        param(spec, "particle_size_um", particle_um),
+        "breaking_force_n",
+        breaking_n,
+    )
+}
+
+fn grinding_wheel(hrb: f64, particle_um: f64, speed_m_s: f64) -> ProductSpec {
+    let spec = param(material("diamond_grinding_wheel"), "hardness_hrb", hrb);
+    param(
+        param(spec, "particle_size_um", particle_um),
+        "max_operating_speed_m_s",
+        speed_m_s,
+    )
+}
+
+/// The citations of the version of a CN entry in force on a date.
+fn cn_citations(spec: &ProductSpec, on: &str, id: &str) -> Vec<String> {
+    let results = classify(spec, on);
+    find_match(&results, CN, id).version.citations.clone()
+}
+
+#[test]
+fn cn_antimony_items_from_2024_09_15() {
+    for (m, id) in [
+        ("antimony_ore", "2024-33.antimony_ore"),
+        ("antimony_metal", "2024-33.antimony_metal"),
+    ] {
+        let listed: Want<'_> = &[(CN, &[id])];
+        check_dates(m, &material(m), "2024-09-15", [NONE, listed, listed]);
+    }
+    let oxide: Want<'_> = &[(CN, &["2024-33.antimony_oxide"])];
+    check_dates(
+        "Sb2O3 4N",
+        &pure("antimony_oxide", 99.99),
+        "2024-09-15",
+        [NONE, oxide, oxide],
+    );
+}
+
+#[test]
+fn cn_antimony_items_move_to_the_dual_use_list_on_2024_12_01() {
+    let sb = material("antimony_metal");
+    let id = "2024-33.antimony_metal";
+    let before = cn_citations(&sb, "2024-11-30", id);
+    assert!(before[0].contains("2024 No. 33"), "{before:?}");
+    for on in ["2024-12-01", "2026-01-01"] {
+        let after = cn_citations(&sb, on, id);
+        assert!(after[0].contains("2024 No. 51"), "{after:?}");
+        assert!(after.iter().any(|c| c.contains("2024 No. 33")), "{after:?}");
+    }
+    let ga = cn_citations(
+        &material("gallium_nitride"),
+        "2024-12-01",
+        "2023-23.gallium",
+    );
+    assert!(ga[0].contains("2024 No. 51"), "{ga:?}");
+}
+
+#[test]
+fn cn_antimony_purity_and_crystal_thresholds() {
+    let on = "2025-01-01";
+    let oxide: Want<'_> = &[(CN, &["2024-33.antimony_oxide"])];
+    // "99.99 % or more": exactly 4N is listed.
+    check_threshold(
+        "antimony oxide",
+        on,
+        99.99,
+        |p| pure("antimony_oxide", p),
+        [NONE, oxide, oxide],
+    );
+    // "above 99.999 %": exactly 5N is not.
+    let organic: Want<'_> = &[(CN, &["2024-33.organic_antimony"])];
+    check_threshold(
+        "trimethylantimony",
+        on,
+        99.999,
+        |p| pure("organic_antimony_compound", p),
+        [NONE, NONE, organic],
+    );
+    let stibine: Want<'_> = &[(CN, &["2024-33.antimony_hydride"])];
+    check_threshold(
+        "stibine",
+        on,
+        99.999,
+        |p| pure("antimony_hydride", p),
+        [NONE, NONE, stibine],
+    );
+    let insb: Want<'_> = &[(CN, &["2024-33.indium_antimonide"])];
+    check_threshold(
+        "InSb single crystal",
+        on,
+        50.0,
+        |d| {
+            param(
+                indium_antimonide("single_crystal"),
+                "dislocation_density_per_cm2",
+                d,
+            )
+        },
+        [insb, NONE, NONE],
+    );
+    check_threshold(
+        "InSb polycrystal",
+        on,
+        99.99999,
+        |p| param(indium_antimonide("polycrystal"), "purity_percent", p),
+        [NONE, NONE, insb],
+    );
+    // A 7N+ purity does not list a single crystal with many dislocations.
+    let crystal = param(
+        param(
+            indium_antimonide("single_crystal"),
+            "purity_percent",
+            99.999999,
+        ),
+        "dislocation_density_per_cm2",
+        500.0,
+    );
+    check("InSb crystal, 500/cm2", &crystal, on, NONE);
+    // Without the crystal form the entry is undetermined, not "not listed".
+    let unknown = param(material("indium_antimonide"), "purity_percent", 99.999999);
+    let results = classify(&unknown, on);
+    let cn = regime(&results, CN);
+    assert!(cn.matches.is_empty());
+    assert_eq!(cn.undetermined.len(), 1, "{:?}", undetermined(&results));
+    assert_eq!(cn.undetermined[0].entry.id, "2024-33.indium_antimonide");
+    assert!(cn.undetermined[0].missing.contains(&"crystal_form"));
+    assert_eq!(cn.not_listed_label(), None);
+}
+
+#[test]
+fn cn_2025_10_items_from_2025_02_04() {
+    let inp: Want<'_> = &[(CN, &["2025-10.indium_phosphide"])];
+    check_dates(
+        "InP",
+        &material("indium_phosphide"),
+        "2025-02-04",
+        [NONE, inp, inp],
+    );
+    let w: Want<'_> = &[(CN, &["2025-10.1C117.d"])];
+    for m in [
+        "ammonium_paratungstate",
+        "tungsten_oxide",
+        "tungsten_carbide",
+    ] {
+        check_dates(m, &material(m), "2025-02-04", [NONE, w, w]);
+    }
+    let te: Want<'_> = &[(CN, &["2025-10.tellurium"])];
+    for m in [
+        "tellurium_metal",
+        "cadmium_telluride",
+        "cadmium_zinc_telluride",
+        "mercury_cadmium_telluride",
+    ] {
+        check_dates(m, &material(m), "2025-02-04", [NONE, te, te]);
+    }
+    // Indium metal is not listed.
+    check(
+        "indium metal",
+        &material("indium_metal"),
+        "2026-01-01",
+        NONE,
+    );
+}
+
+#[test]
+fn cn_2025_10_items_without_cited_parameters_need_the_exporters_determination() {
+    let on = "2025-06-01";
+    for (m, id) in [
+        ("bismuth", "2025-10.bismuth"),
+        ("molybdenum", "2025-10.molybdenum"),
+        ("indium_organometallic", "2025-10.indium_organometallic"),
+    ] {
+        let listed: Want<'_> = &[(CN, &[id])];
+        check(m, &flag(material(m), "cn_2025_10_item", true), on, listed);
+        check(m, &flag(material(m), "cn_2025_10_item", false), on, NONE);
+        let results = classify(&material(m), on);
+        assert_eq!(
+            undetermined(&results)[CN],
+            [(id.to_string(), vec!["cn_2025_10_item".to_string()])]
+        );
+        check(
+            m,
+            &flag(material(m), "cn_2025_10_item", true),
+            "2025-02-03",
+            NONE,
+        );
+    }
+}
+
+#[test]
+fn cn_solid_tungsten_80_percent_and_machinable_size() {
+    let solid = |w: f64| {
+        let spec = ProductSpec {
+            concentration_percent: Some(w),
+            ..material("tungsten_metal")
+        };
+        flag(spec, "cn_tungsten_machinable_size", true)
+    };
+    let listed: Want<'_> = &[(CN, &["2025-10.1C117.c"])];
+    check_threshold("1C117.c", "2025-06-01", 80.0, solid, [NONE, listed, listed]);
+    check_dates(
+        "1C117.c",
+        &solid(99.95),
+        "2025-02-04",
+        [NONE, listed, listed],
+    );
+    let small = flag(
+        ProductSpec {
+            concentration_percent: Some(99.95),
+            ..material("tungsten_metal")
+        },
+        "cn_tungsten_machinable_size",
+        false,
+    );
+    check("small tungsten part", &small, "2025-06-01", NONE);
+}
+
+#[test]
+fn cn_medium_and_heavy_rare_earths_from_2025_04_04() {
+    for (m, id) in [
+        ("samarium", "2025-18.1C902"),
+        ("gadolinium", "2025-18.1C903"),
+        ("terbium", "2025-18.terbium"),
+        ("dysprosium", "2025-18.dysprosium"),
+        ("lutetium", "2025-18.lutetium"),
+        ("scandium", "2025-18.scandium"),
+        ("yttrium", "2025-18.yttrium"),
+    ] {
+        let listed: Want<'_> = &[(CN, &[id])];
+        check_dates(m, &material(m), "2025-04-04", [NONE, listed, listed]);
+    }
+}
+
+#[test]
+fn cn_october_2025_items_suspended_until_2026_11_10() {
+    let ree: Want<'_> = &[(CN, &["2025-57.rare_earths"])];
+    for m in ["holmium", "erbium", "thulium", "europium", "ytterbium"] {
+        // Announced to apply from 2025-11-08, suspended from 2025-11-07.
+        check(m, &material(m), "2025-11-08", NONE);
+        check_dates(m, &material(m), "2026-11-10", [NONE, ree, ree]);
+    }
+    let a: Want<'_> = &[(CN, &["2025-55.2C902.a"])];
+    check("micropowder", &synthetic_diamond(10.0), "2025-11-08", NONE);
+    check_dates(
+        "micropowder",
+        &synthetic_diamond(10.0),
+        "2026-11-10",
+        [NONE, a, a],
+    );
+}
+
+#[test]
+fn cn_synthetic_diamond_bands_wire_saws_and_grinding_wheels() {
+    let on = "2026-12-01";
+    let a: Want<'_> = &[(CN, &["2025-55.2C902.a"])];
+    let b: Want<'_> = &[(CN, &["2025-55.2C902.b"])];
+    check_threshold("2C902.a/b", on, 50.0, synthetic_diamond, [a, a, b]);
+    check_threshold("2C902.b", on, 500.0, synthetic_diamond, [b, b, NONE]);
+    let c: Want<'_> = &[(CN, &["2025-55.2C902.c"])];
+    check_threshold(
+        "wire diameter",
+        on,
+        45.0,
+        |x| wire_saw(x, 6.0, 12.0),
+        [c, c, NONE],
+    );
+    check_threshold(
+        "wire grit",
+        on,
+        8.0,
+        |x| wire_saw(40.0, x, 12.0),
+        [c, c, NONE],
+    );
+    check_threshold(
+        "wire breaking force",
+        on,
+        16.0,
+        |x| wire_saw(40.0, 6.0, x),
+        [c, c, NONE],
+    );
+    let d: Want<'_> = &[(CN, &["2025-55.2C902.d"])];
+    check_threshold(
+        "wheel hardness",
+        on,
+        30.0,
+        |x| grinding_wheel(x, 3.0, 50.0),
+        [d, d, NONE],
+    );
+    check_threshold(
+        "wheel grit",
+        on,
+        5.0,
+        |x| grinding_wheel(20.0, x, 50.0),
+        [d, d, NONE],
+    );
+    check_threshold(
+        "wheel speed",
+        on,
+        40.0,
+        |x| grinding_wheel(20.0, 3.0, x),
+        [NONE, d, d],
+    );
+    // A wire saw is often described as kind OTHER.
+    let other = ProductSpec {
+        kind: ItemKind::Other as i32,
+        ..wire_saw(40.0, 6.0, 12.0)
+    };
+    check("wire saw of kind other", &other, on, c);
+}
+
+#[test]
+fn kr_1c350_hydrogen_fluoride_since_2019() {
+    let listed: Want<'_> = &[
+        (US, &["1C350"]),
+        (EU, &["1C350"]),
+        (JP, &["3(1)"]),
+        (KR, &["1C350"]),
+    ];
+    for on in ["2019-01-01", "2020-06-01", "2024-06-01"] {
+        check("anhydrous HF", &hydrogen_fluoride(99.9), on, listed);
+        check("30 % HF", &hydrogen_fluoride(30.0), on, NONE);
+    }
+    let results = classify(&hydrogen_fluoride(55.0), "2020-06-01");
+    assert_eq!(find_match(&results, KR, "1C350").reasons, ["AG"]);
 }

@@ -12,13 +12,15 @@ use serde_norway::Value;
 /// The corpus, as committed.
 pub const SCENARIOS_YAML: &str = include_str!("../corpus/scenarios.yaml");
 
-/// Acceptance shipments of the project's own research (the US tables, ECCN
-/// lines, foreign-produced items), in the same layout.
-pub const RESEARCH_YAML: &str = include_str!("../corpus/us-research.yaml");
+/// Acceptance shipments of the project's own research, in the same layout,
+/// by file: the US tables, ECCN lines and foreign-produced items; Japan's and
+/// the EU's authorisations; China's and Korea's lists.
+pub const RESEARCH: &[(&str, &str)] = &[
+    ("us-research.yaml", include_str!("../corpus/us-research.yaml")),
+    ("research-jp-eu.yaml", include_str!("../corpus/research-jp-eu.yaml")),
+    ("research-cn-kr.yaml", include_str!("../corpus/research-cn-kr.yaml")),
+];
 
-/// Acceptance shipments of the project's own research on Japan's and the
-/// EU's authorisations (friendly destinations, Group A, EU001/EU002).
-pub const RESEARCH_JP_EU_YAML: &str = include_str!("../corpus/research-jp-eu.yaml");
 
 /// One shipment and its expected answer.
 #[derive(Debug, Clone, Deserialize)]
@@ -66,17 +68,17 @@ pub fn load() -> Result<Vec<Scenario>, String> {
         .map_err(|e| format!("parsing tests/corpus/scenarios.yaml: {e}"))
 }
 
-/// The project's own acceptance shipments.
+/// The project's own acceptance shipments, every research file.
 pub fn load_research() -> Result<Vec<Scenario>, String> {
-    serde_norway::from_str(RESEARCH_YAML)
-        .map_err(|e| format!("parsing tests/corpus/us-research.yaml: {e}"))
+    let mut all = Vec::new();
+    for (file, text) in RESEARCH {
+        let more: Vec<Scenario> = serde_norway::from_str(text)
+            .map_err(|e| format!("parsing tests/corpus/{file}: {e}"))?;
+        all.extend(more);
+    }
+    Ok(all)
 }
 
-/// The project's own acceptance shipments for Japan and the EU.
-pub fn load_research_jp_eu() -> Result<Vec<Scenario>, String> {
-    serde_norway::from_str(RESEARCH_JP_EU_YAML)
-        .map_err(|e| format!("parsing tests/corpus/research-jp-eu.yaml: {e}"))
-}
 
 fn text(v: &Value) -> String {
     match v {
@@ -240,10 +242,8 @@ mod tests {
         let scenarios = super::load().unwrap();
         assert!(scenarios.len() >= 27);
         let research = super::load_research().unwrap();
-        assert!(research.len() >= 10);
-        let jp_eu = super::load_research_jp_eu().unwrap();
-        assert!(jp_eu.len() >= 10);
-        for s in scenarios.iter().chain(&research).chain(&jp_eu) {
+        assert!(research.len() >= 40);
+        for s in scenarios.iter().chain(&research) {
             let spec = s.spec().unwrap();
             let req = s.decide_request(spec).unwrap();
             assert!(!req.lines[0].origin_country.is_empty(), "{}", s.id);

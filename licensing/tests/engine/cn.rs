@@ -90,3 +90,142 @@ fn cn_micron_advisory_only_for_cii_buyers_and_never_changes_the_outcome() {
     assert_eq!(licensed.body.outcome, Outcome::LicenseRequired);
     assert_eq!(licensed.body.advisories.len(), 1);
 }
+
+fn with_number(mut spec: ProductSpec, name: &str, x: f64) -> ProductSpec {
+    spec.parameters
+        .push(exportctl_proto::classifier::Parameter {
+            name: name.into(),
+            value: Some(exportctl_proto::classifier::parameter::Value::Number(x)),
+            unit: String::new(),
+        });
+    spec
+}
+
+fn antimony() -> ProductSpec {
+    material("antimony_metal")
+}
+
+#[test]
+fn cn_antimony_licensing_from_2024_09_15_to_japan_and_the_united_states() {
+    for destination in ["JP", "US"] {
+        let base = ship("CN", destination, "2024-09-15").item(antimony(), "CN");
+        dated(
+            &base,
+            CN,
+            &[
+                ("2024-09-14", Clear),
+                ("2024-09-15", License(Unspecified)),
+                ("2024-09-16", License(Unspecified)),
+            ],
+        );
+        base.decide().must_rule(CN, "cn-2024-33-licence");
+    }
+    // High-purity antimony oxide likewise; below 99.99 % it is not listed.
+    let oxide = |purity| with_number(material("antimony_oxide"), "purity_percent", purity);
+    ship("CN", "JP", "2024-10-01")
+        .item(oxide(99.99), "CN")
+        .decide()
+        .expect(CN, License(Unspecified));
+    ship("CN", "JP", "2024-10-01")
+        .item(oxide(99.9), "CN")
+        .decide()
+        .expect(CN, Clear);
+}
+
+#[test]
+fn cn_announcement_46_prohibits_antimony_to_the_united_states() {
+    let base = ship("CN", "US", "2024-12-03").item(antimony(), "CN");
+    dated(
+        &base,
+        CN,
+        &[
+            ("2024-12-02", License(Unspecified)),
+            ("2024-12-03", Prohibited),
+            ("2024-12-04", Prohibited),
+            ("2025-11-08", Prohibited),
+            ("2025-11-09", License(Unspecified)),
+            ("2026-11-26", License(Unspecified)),
+            ("2026-11-27", Prohibited),
+        ],
+    );
+    base.decide().must_rule(CN, "cn-2024-46-us-prohibition");
+    // Japan: licensed, never prohibited.
+    destined(&base, CN, &[("JP", License(Unspecified))]);
+}
+
+#[test]
+fn cn_indium_phosphide_to_korea_from_2025_02_04() {
+    let base = ship("CN", "KR", "2025-02-04").item(material("indium_phosphide"), "CN");
+    dated(
+        &base,
+        CN,
+        &[
+            ("2025-02-03", Clear),
+            ("2025-02-04", License(Unspecified)),
+            ("2025-02-05", License(Unspecified)),
+        ],
+    );
+    let d = base.decide();
+    d.must_rule(CN, "cn-2025-10-licence");
+    // Announcement 46 names gallium, germanium, antimony and superhard materials, not indium.
+    destined(&base, CN, &[("US", License(Unspecified))]);
+    // Indium metal is not listed.
+    ship("CN", "KR", "2025-06-01")
+        .item(material("indium_metal"), "CN")
+        .decide()
+        .expect(CN, Clear);
+}
+
+#[test]
+fn cn_bismuth_without_the_exporters_determination_is_indeterminate() {
+    ship("CN", "JP", "2025-06-01")
+        .item(material("bismuth"), "CN")
+        .decide()
+        .expect(CN, Indeterminate)
+        .expect_missing(CN, "cn_2025_10_item");
+}
+
+#[test]
+fn cn_rare_earths_licensing_from_2025_04_04() {
+    let base = ship("CN", "JP", "2025-04-04").item(material("dysprosium"), "CN");
+    dated(
+        &base,
+        CN,
+        &[
+            ("2025-04-03", Clear),
+            ("2025-04-04", License(Unspecified)),
+            ("2025-04-05", License(Unspecified)),
+        ],
+    );
+    base.decide().must_rule(CN, "cn-2025-18-licence");
+}
+
+#[test]
+fn cn_october_2025_measures_suspended_until_2026_11_10() {
+    let base = ship("CN", "JP", "2026-11-10").item(material("holmium"), "CN");
+    dated(
+        &base,
+        CN,
+        &[
+            ("2025-11-08", Clear),
+            ("2026-11-09", Clear),
+            ("2026-11-10", License(Unspecified)),
+            ("2026-11-11", License(Unspecified)),
+        ],
+    );
+    base.decide().must_rule(CN, "cn-2025-october-licence");
+    // Synthetic diamond micropowder to the United States: licensed once the suspension ends,
+    // prohibited (low confidence) once Announcement 46's suspension ends too.
+    let diamond = with_number(material("synthetic_diamond"), "particle_size_um", 20.0);
+    let us = ship("CN", "US", "2026-11-10").item(diamond, "CN");
+    dated(
+        &us,
+        CN,
+        &[
+            ("2026-11-09", Clear),
+            ("2026-11-10", License(Unspecified)),
+            ("2026-11-26", License(Unspecified)),
+            ("2026-11-27", Prohibited),
+        ],
+    );
+}

@@ -107,9 +107,8 @@ async fn every_acceptance_scenario_end_to_end() {
         scenarios.len()
     );
     let research = corpus::load_research().expect("research scenarios parse");
-    let jp_eu = corpus::load_research_jp_eu().expect("JP/EU research scenarios parse");
     let mut failures = Vec::new();
-    for s in scenarios.iter().chain(&research).chain(&jp_eu) {
+    for s in scenarios.iter().chain(&research) {
         let decision = client
             .decide(request(s))
             .await
@@ -124,7 +123,7 @@ async fn every_acceptance_scenario_end_to_end() {
         failures.is_empty(),
         "{} of {} scenarios failed:\n{}",
         failures.len(),
-        scenarios.len() + research.len() + jp_eu.len(),
+        scenarios.len() + research.len(),
         failures.join("\n")
     );
 }
