@@ -16,11 +16,19 @@ pub const SCENARIOS_YAML: &str = include_str!("../corpus/scenarios.yaml");
 /// by file: the US tables, ECCN lines and foreign-produced items; Japan's and
 /// the EU's authorisations; China's and Korea's lists.
 pub const RESEARCH: &[(&str, &str)] = &[
-    ("us-research.yaml", include_str!("../corpus/us-research.yaml")),
-    ("research-jp-eu.yaml", include_str!("../corpus/research-jp-eu.yaml")),
-    ("research-cn-kr.yaml", include_str!("../corpus/research-cn-kr.yaml")),
+    (
+        "us-research.yaml",
+        include_str!("../corpus/us-research.yaml"),
+    ),
+    (
+        "research-jp-eu.yaml",
+        include_str!("../corpus/research-jp-eu.yaml"),
+    ),
+    (
+        "research-cn-kr.yaml",
+        include_str!("../corpus/research-cn-kr.yaml"),
+    ),
 ];
-
 
 /// One shipment and its expected answer.
 #[derive(Debug, Clone, Deserialize)]
@@ -78,7 +86,6 @@ pub fn load_research() -> Result<Vec<Scenario>, String> {
     }
     Ok(all)
 }
-
 
 fn text(v: &Value) -> String {
     match v {
