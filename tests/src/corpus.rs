@@ -16,6 +16,11 @@ pub const SCENARIOS_YAML: &str = include_str!("../corpus/scenarios.yaml");
 /// lines, foreign-produced items), in the same layout.
 pub const RESEARCH_YAML: &str = include_str!("../corpus/us-research.yaml");
 
+/// Acceptance shipments of the project's own research on sanctions
+/// overlays (Russia, Belarus, the occupied regions of Ukraine) and on
+/// authorizations that count only when held.
+pub const SANCTIONS_YAML: &str = include_str!("../corpus/research-sanctions.yaml");
+
 /// One shipment and its expected answer.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Scenario {
@@ -23,6 +28,14 @@ pub struct Scenario {
     pub date: String,
     pub export_country: String,
     pub destination_country: String,
+    /// ISO 3166-2 subdivision of the destination (`UA-43`), optional.
+    #[serde(default)]
+    pub destination_subdivision: String,
+    /// Authorizations the exporter holds, as `"REGIME CODE"`
+    /// (`"JP-FEFTA general_bulk"`), besides the one `expect.authorization`
+    /// names.
+    #[serde(default)]
+    pub held_authorizations: Vec<String>,
     pub end_user: PartyRow,
     #[serde(default)]
     pub end_use: BTreeMap<String, Value>,
@@ -54,6 +67,16 @@ pub struct Expect {
     pub authorization: Option<String>,
     pub review_policy: Option<String>,
     pub advisory: Option<String>,
+    /// A rule id one of the regime's determinations must carry (the ban or
+    /// region rule that decided it).
+    #[serde(default)]
+    pub rule: Option<String>,
+}
+
+/// The project's own sanctions and held-authorization shipments.
+pub fn load_sanctions() -> Result<Vec<Scenario>, String> {
+    serde_norway::from_str(SANCTIONS_YAML)
+        .map_err(|e| format!("parsing tests/corpus/research-sanctions.yaml: {e}"))
 }
 
 /// Every scenario of the committed corpus.
@@ -193,6 +216,39 @@ impl Scenario {
         Ok(req)
     }
 
+    /// The authorizations the exporter holds: those the scenario lists, plus
+    /// the one it expects. The acceptance corpus assumes the exporter holds
+    /// the authorization a scenario expects to cover it (a bulk license, a
+    /// comprehensive license, a VEU): an authorization counts only when held.
+    pub fn held_authorizations(&self) -> Result<Vec<pb::HeldAuthorization>, String> {
+        let mut held = Vec::new();
+        for h in &self.held_authorizations {
+            let (regime, code) = h.split_once(' ').ok_or_else(|| {
+                format!(
+                    "scenario {}: held authorization `{h}` is not `REGIME CODE`",
+                    self.id
+                )
+            })?;
+            held.push(pb::HeldAuthorization {
+                regime: regime.into(),
+                code: code.into(),
+                reference: String::new(),
+            });
+        }
+        if let Some(code) = &self.expect.authorization
+            && !held
+                .iter()
+                .any(|h| h.regime == self.expect.regime && &h.code == code)
+        {
+            held.push(pb::HeldAuthorization {
+                regime: self.expect.regime.clone(),
+                code: code.clone(),
+                reference: String::new(),
+            });
+        }
+        Ok(held)
+    }
+
     fn base_request(&self, spec: cpb::ProductSpec) -> Result<pb::DecideRequest, String> {
         Ok(pb::DecideRequest {
             request_id: String::new(),
@@ -219,6 +275,8 @@ impl Scenario {
                 ..Default::default()
             }],
             as_of: self.date.clone(),
+            held_authorizations: self.held_authorizations()?,
+            destination_subdivision: self.destination_subdivision.clone(),
         })
     }
 }
@@ -231,7 +289,9 @@ mod tests {
         assert!(scenarios.len() >= 27);
         let research = super::load_research().unwrap();
         assert!(research.len() >= 10);
-        for s in scenarios.iter().chain(&research) {
+        let sanctions = super::load_sanctions().unwrap();
+        assert!(sanctions.len() >= 10);
+        for s in scenarios.iter().chain(&research).chain(&sanctions) {
             let spec = s.spec().unwrap();
             let req = s.decide_request(spec).unwrap();
             assert!(!req.lines[0].origin_country.is_empty(), "{}", s.id);

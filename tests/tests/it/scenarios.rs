@@ -68,6 +68,14 @@ fn check(s: &Scenario, d: &pb::Decision) -> Vec<String> {
                 .collect::<Vec<_>>()
         ));
     }
+    if let Some(rule) = &s.expect.rule
+        && !dets.iter().any(|x| &x.rule_id == rule)
+    {
+        errors.push(format!(
+            "no determination of rule {rule}: {:?}",
+            dets.iter().map(|x| &x.rule_id).collect::<Vec<_>>()
+        ));
+    }
     if let Some(p) = &s.expect.review_policy {
         let want =
             ReviewPolicy::from_str_name(&format!("REVIEW_POLICY_{p}")).expect("policy") as i32;
@@ -107,8 +115,9 @@ async fn every_acceptance_scenario_end_to_end() {
         scenarios.len()
     );
     let research = corpus::load_research().expect("research scenarios parse");
+    let sanctions = corpus::load_sanctions().expect("sanctions scenarios parse");
     let mut failures = Vec::new();
-    for s in scenarios.iter().chain(&research) {
+    for s in scenarios.iter().chain(&research).chain(&sanctions) {
         let decision = client
             .decide(request(s))
             .await
@@ -123,7 +132,7 @@ async fn every_acceptance_scenario_end_to_end() {
         failures.is_empty(),
         "{} of {} scenarios failed:\n{}",
         failures.len(),
-        scenarios.len() + research.len(),
+        scenarios.len() + research.len() + sanctions.len(),
         failures.join("\n")
     );
 }
