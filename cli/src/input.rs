@@ -342,6 +342,8 @@ impl TryFrom<DecideFile> for lpb::DecideRequest {
             lines,
             as_of: f.as_of,
             parties: f.parties.into_iter().map(lpb::Party::from).collect(),
+            held_authorizations: Vec::new(),
+            destination_subdivision: String::new(),
         })
     }
 }

@@ -28,9 +28,41 @@ pub fn is_assigned(code: &str) -> bool {
     ASSIGNED.binary_search(&code).is_ok()
 }
 
+/// Whether `code` is an ISO 3166-2 subdivision code of an assigned country:
+/// the country's alpha-2 code, `-`, then one to three capital letters or
+/// digits (`UA-43` Crimea, `UA-40` Sevastopol, `US-CA`).
+pub fn is_subdivision(code: &str) -> bool {
+    match code.split_once('-') {
+        Some((country, sub)) => {
+            is_assigned(country)
+                && (1..=3).contains(&sub.len())
+                && sub
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        }
+        None => false,
+    }
+}
+
+/// The country of a subdivision code (`UA-43` → `UA`).
+pub fn subdivision_country(code: &str) -> &str {
+    code.split_once('-').map(|(c, _)| c).unwrap_or(code)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn subdivision_codes() {
+        for ok in ["UA-43", "UA-40", "UA-14", "UA-09", "US-CA", "GB-ENG"] {
+            assert!(is_subdivision(ok), "{ok}");
+        }
+        for bad in ["UA", "UA-", "XX-43", "ua-43", "UA-4321", "UA_43", "UA-4 "] {
+            assert!(!is_subdivision(bad), "{bad}");
+        }
+        assert_eq!(subdivision_country("UA-43"), "UA");
+    }
 
     #[test]
     fn the_table_is_sorted_and_complete() {

@@ -142,6 +142,8 @@ fn decide(
         end_use: Some(end_use),
         lines,
         as_of: as_of.into(),
+        held_authorizations: Vec::new(),
+        destination_subdivision: String::new(),
     }
 }
 

@@ -250,6 +250,8 @@ fn decide_with_policy(policy: RegimePolicy, text: &str) {
             let shipment = Shipment {
                 export_country: export.clone(),
                 destination: destination.clone(),
+                subdivision: None,
+                held: Vec::new(),
                 end_user: engine::PartyFacts::end_user(&end_user_name, destination, &[]),
                 parties: Vec::new(),
                 end_use: engine::EndUseFacts {

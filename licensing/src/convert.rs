@@ -9,7 +9,7 @@ use exportctl_proto::licensing as pb;
 use exportctl_runtime::FieldViolation;
 use time::Date;
 
-use crate::engine::{self, DecisionBody, EndUseFacts, PartyFacts};
+use crate::engine::{self, DecisionBody, EndUseFacts, HeldAuthorization, PartyFacts};
 use crate::ledger::ListFilter;
 use crate::parties;
 use crate::policy::{Outcome, PolicySet, ReviewPolicy, is_country_code};
@@ -54,6 +54,123 @@ pub struct DecideQuery {
     pub parties: Vec<PartyFacts>,
     pub end_use: EndUseFacts,
     pub as_of: Date,
+    /// The destination's ISO 3166-2 subdivision, when given.
+    pub subdivision: Option<String>,
+    /// Authorizations the exporter holds.
+    pub held: Vec<HeldAuthorization>,
+}
+
+/// Most `held_authorizations` a request may name.
+pub const MAX_HELD: usize = 32;
+
+/// `destination_subdivision`: an ISO 3166-2 code whose country prefix is the
+/// destination country.
+fn subdivision(bad: &mut Vec<FieldViolation>, req: &pb::DecideRequest) -> Option<String> {
+    let value = &req.destination_subdivision;
+    if value.is_empty() {
+        return None;
+    }
+    let shown: String = value.chars().take(16).collect();
+    if !exportctl_core::country::is_subdivision(value) {
+        bad.push(FieldViolation::new(
+            "destination_subdivision",
+            format!("`{shown}` is not an ISO 3166-2 subdivision code (such as UA-43)"),
+        ));
+        return None;
+    }
+    let country = exportctl_core::country::subdivision_country(value);
+    if country != req.destination_country {
+        bad.push(FieldViolation::new(
+            "destination_subdivision",
+            format!(
+                "`{shown}` is a subdivision of {country}, not of the destination country `{}`",
+                req.destination_country.chars().take(16).collect::<String>()
+            ),
+        ));
+        return None;
+    }
+    Some(value.clone())
+}
+
+/// `held_authorizations[i]`: a loaded regime that applies to a line of the
+/// request, one of its authorization codes, a short reference.
+fn held_authorizations(
+    bad: &mut Vec<FieldViolation>,
+    req: &pb::DecideRequest,
+    policies: &PolicySet,
+) -> Vec<HeldAuthorization> {
+    if req.held_authorizations.len() > MAX_HELD {
+        bad.push(FieldViolation::new(
+            "held_authorizations",
+            format!("at most {MAX_HELD} held authorizations"),
+        ));
+    }
+    let applying: Vec<&str> = {
+        let mut all: Vec<&str> = req
+            .lines
+            .iter()
+            .flat_map(|l| policies.applicable_regimes(&req.export_country, &l.origin_country))
+            .collect();
+        all.sort_unstable();
+        all.dedup();
+        all
+    };
+    let mut out = Vec::new();
+    for (i, h) in req.held_authorizations.iter().enumerate().take(MAX_HELD) {
+        let at = |f: &str| format!("held_authorizations[{i}].{f}");
+        let shown = |v: &str| v.chars().take(32).collect::<String>();
+        text(bad, &at("reference"), &h.reference, 128, false);
+        let Some(policy) = policies.regimes.get(&h.regime) else {
+            bad.push(FieldViolation::new(
+                at("regime"),
+                format!(
+                    "unknown regime `{}`; loaded: {}",
+                    shown(&h.regime),
+                    policies
+                        .regimes
+                        .keys()
+                        .map(String::as_str)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+            continue;
+        };
+        if !applying.contains(&h.regime.as_str()) {
+            bad.push(FieldViolation::new(
+                at("regime"),
+                format!(
+                    "{} applies to no line of this request (exports from {})",
+                    h.regime,
+                    shown(&req.export_country)
+                ),
+            ));
+            continue;
+        }
+        let codes = policy.authorization_codes();
+        if !codes.contains(&h.code.as_str()) {
+            bad.push(FieldViolation::new(
+                at("code"),
+                format!(
+                    "`{}` is not an authorization of {}; allowed: {}",
+                    shown(&h.code),
+                    h.regime,
+                    if codes.is_empty() {
+                        "none".to_string()
+                    } else {
+                        codes.join(", ")
+                    }
+                ),
+            ));
+            continue;
+        }
+        out.push(HeldAuthorization {
+            regime: h.regime.clone(),
+            code: h.code.clone(),
+            reference: (!h.reference.trim().is_empty()).then(|| h.reference.clone()),
+        });
+    }
+    out
 }
 
 /// The end-use facts, each checked against its vocabulary or range.
@@ -364,6 +481,8 @@ pub fn decide_query(
     let end_use = end_use(&mut bad, req.end_use.clone().unwrap_or_default());
 
     lines(&mut bad, &req.lines);
+    let subdivision = subdivision(&mut bad, req);
+    let held = held_authorizations(&mut bad, req, policies);
 
     let as_of = match dates::parse_or_today(&req.as_of) {
         Ok(d) if d < policies.covers_from() => {
@@ -392,6 +511,8 @@ pub fn decide_query(
             parties,
             end_use,
             as_of,
+            subdivision,
+            held,
         }),
         _ => Err(bad),
     }
@@ -426,6 +547,8 @@ pub fn shipment(
     engine::Shipment {
         export_country: q.export_country.clone(),
         destination: q.destination.clone(),
+        subdivision: q.subdivision.clone(),
+        held: q.held.clone(),
         end_user: q.end_user.clone(),
         parties: q.parties.clone(),
         end_use: q.end_use.clone(),
@@ -623,6 +746,7 @@ pub fn decision(
         record_hash: String::new(),
         export_country: q.export_country.clone(),
         destination_country: q.destination.clone(),
+        destination_subdivision: q.subdivision.clone().unwrap_or_default(),
         screening_sources: body
             .screening_sources
             .iter()
@@ -805,9 +929,21 @@ pub fn destination_status(
         }
         for (r, v) in &p.rules {
             let names_country = r.destinations.countries.contains(&country);
-            if v.contains(on) && names_country && !p.is_home(&country) {
+            let regions: Vec<&str> = r
+                .destinations
+                .subdivisions
+                .iter()
+                .filter(|s| exportctl_core::country::subdivision_country(s) == country)
+                .map(String::as_str)
+                .collect();
+            if v.contains(on) && (names_country || !regions.is_empty()) && !p.is_home(&country) {
+                let within = if regions.is_empty() {
+                    String::new()
+                } else {
+                    format!(" [{}]", regions.join(", "))
+                };
                 measures.push(format!(
-                    "{} {}: {} ({})",
+                    "{} {}{within}: {} ({})",
                     p.regime,
                     r.id,
                     r.cited.explanation,

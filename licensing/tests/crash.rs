@@ -108,6 +108,8 @@ fn shipment(request_id: &str, n: usize) -> pb::DecideRequest {
             ..Default::default()
         }],
         as_of: AS_OF[n % AS_OF.len()].into(),
+        held_authorizations: Vec::new(),
+        destination_subdivision: String::new(),
     }
 }
 

@@ -133,6 +133,8 @@ fn shipment(policies: &PolicySet, origins: &[usize], on: Date) -> Shipment {
     Shipment {
         export_country: "ZZ".into(),
         destination: "DE".into(),
+        subdivision: None,
+        held: Vec::new(),
         end_user: engine::PartyFacts::end_user("Example Buyer GmbH", "DE", &[]),
         parties: Vec::new(),
         end_use: engine::EndUseFacts::default(),
@@ -443,6 +445,8 @@ fn request(id: &str, c: &Content) -> pb::DecideRequest {
             })
             .collect(),
         as_of: dates::format(c.as_of),
+        held_authorizations: Vec::new(),
+        destination_subdivision: String::new(),
     }
 }
 

@@ -14,7 +14,7 @@ pub const SCENARIOS_YAML: &str = include_str!("../corpus/scenarios.yaml");
 
 /// Acceptance shipments of the project's own research, in the same layout,
 /// by file: the US tables, ECCN lines and foreign-produced items; Japan's and
-/// the EU's authorisations; China's and Korea's lists.
+/// the EU's authorisations; China's and Korea's lists; sanctions overlays.
 pub const RESEARCH: &[(&str, &str)] = &[
     (
         "us-research.yaml",
@@ -28,6 +28,12 @@ pub const RESEARCH: &[(&str, &str)] = &[
         "research-cn-kr.yaml",
         include_str!("../corpus/research-cn-kr.yaml"),
     ),
+    // Sanctions overlays (Russia, Belarus, the occupied regions of Ukraine)
+    // and authorizations that count only when held.
+    (
+        "research-sanctions.yaml",
+        include_str!("../corpus/research-sanctions.yaml"),
+    ),
 ];
 
 /// One shipment and its expected answer.
@@ -37,6 +43,14 @@ pub struct Scenario {
     pub date: String,
     pub export_country: String,
     pub destination_country: String,
+    /// ISO 3166-2 subdivision of the destination (`UA-43`), optional.
+    #[serde(default)]
+    pub destination_subdivision: String,
+    /// Authorizations the exporter holds, as `"REGIME CODE"`
+    /// (`"JP-FEFTA general_bulk"`), besides the one `expect.authorization`
+    /// names.
+    #[serde(default)]
+    pub held_authorizations: Vec<String>,
     pub end_user: PartyRow,
     #[serde(default)]
     pub end_use: BTreeMap<String, Value>,
@@ -68,6 +82,10 @@ pub struct Expect {
     pub authorization: Option<String>,
     pub review_policy: Option<String>,
     pub advisory: Option<String>,
+    /// A rule id one of the regime's determinations must carry (the ban or
+    /// region rule that decided it).
+    #[serde(default)]
+    pub rule: Option<String>,
 }
 
 /// Every scenario of the committed corpus.
@@ -212,6 +230,39 @@ impl Scenario {
         Ok(req)
     }
 
+    /// The authorizations the exporter holds: those the scenario lists, plus
+    /// the one it expects. The acceptance corpus assumes the exporter holds
+    /// the authorization a scenario expects to cover it (a bulk license, a
+    /// comprehensive license, a VEU): an authorization counts only when held.
+    pub fn held_authorizations(&self) -> Result<Vec<pb::HeldAuthorization>, String> {
+        let mut held = Vec::new();
+        for h in &self.held_authorizations {
+            let (regime, code) = h.split_once(' ').ok_or_else(|| {
+                format!(
+                    "scenario {}: held authorization `{h}` is not `REGIME CODE`",
+                    self.id
+                )
+            })?;
+            held.push(pb::HeldAuthorization {
+                regime: regime.into(),
+                code: code.into(),
+                reference: String::new(),
+            });
+        }
+        if let Some(code) = &self.expect.authorization
+            && !held
+                .iter()
+                .any(|h| h.regime == self.expect.regime && &h.code == code)
+        {
+            held.push(pb::HeldAuthorization {
+                regime: self.expect.regime.clone(),
+                code: code.clone(),
+                reference: String::new(),
+            });
+        }
+        Ok(held)
+    }
+
     fn base_request(&self, spec: cpb::ProductSpec) -> Result<pb::DecideRequest, String> {
         Ok(pb::DecideRequest {
             request_id: String::new(),
@@ -238,6 +289,8 @@ impl Scenario {
                 ..Default::default()
             }],
             as_of: self.date.clone(),
+            held_authorizations: self.held_authorizations()?,
+            destination_subdivision: self.destination_subdivision.clone(),
         })
     }
 }

@@ -231,5 +231,7 @@ pub fn gallium_nitride_shipment(
             ..Default::default()
         }],
         as_of: as_of.into(),
+        held_authorizations: Vec::new(),
+        destination_subdivision: String::new(),
     }
 }

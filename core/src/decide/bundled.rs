@@ -13,12 +13,24 @@ pub const PACKS: &[(&str, &str)] = &[
         include_str!("../../../licensing/policy/eu-du.toml"),
     ),
     (
+        "eu-du-sanctions.toml",
+        include_str!("../../../licensing/policy/eu-du-sanctions.toml"),
+    ),
+    (
         "jp-fefta.toml",
         include_str!("../../../licensing/policy/jp-fefta.toml"),
     ),
     (
+        "jp-fefta-sanctions.toml",
+        include_str!("../../../licensing/policy/jp-fefta-sanctions.toml"),
+    ),
+    (
         "kr-fta.toml",
         include_str!("../../../licensing/policy/kr-fta.toml"),
+    ),
+    (
+        "kr-fta-sanctions.toml",
+        include_str!("../../../licensing/policy/kr-fta-sanctions.toml"),
     ),
     (
         "nl-nat.toml",
@@ -47,5 +59,9 @@ pub const PACKS: &[(&str, &str)] = &[
     (
         "us-ear-end-use.toml",
         include_str!("../../../licensing/policy/us-ear-end-use.toml"),
+    ),
+    (
+        "us-ear-regions.toml",
+        include_str!("../../../licensing/policy/us-ear-regions.toml"),
     ),
 ];

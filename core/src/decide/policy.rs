@@ -87,6 +87,11 @@ pub struct DestinationSelector {
     pub except_groups: Vec<String>,
     #[serde(default)]
     pub except_countries: Vec<String>,
+    /// ISO 3166-2 subdivisions (`UA-43` Crimea): selects a shipment whose
+    /// `destination_subdivision` is one of them. Stands alone: a selector
+    /// with subdivisions names no countries, groups or `all`.
+    #[serde(default)]
+    pub subdivisions: Vec<String>,
 }
 
 /// What items a rule applies to.
@@ -443,6 +448,12 @@ pub struct AuthorizationRow {
     /// End-use purposes it may not be used for.
     #[serde(default)]
     pub excluded_purposes: Vec<String>,
+    /// Whether every exporter may use it without holding it (a license
+    /// exception that needs no registration). By default an authorization
+    /// covers a requirement only when the request says the exporter holds it
+    /// (`held_authorizations`).
+    #[serde(default)]
+    pub held_by_default: bool,
     #[serde(flatten)]
     pub cited: Cited,
 }
@@ -757,8 +768,27 @@ impl RegimePolicy {
     }
 
     /// Whether the selector picks the country on the date; `Some(Low)` when
-    /// that rests only on low-confidence group memberships.
+    /// that rests only on low-confidence group memberships. A selector that
+    /// names subdivisions picks nothing here (see [`Self::select_in`]).
     pub fn select(&self, sel: &DestinationSelector, country: &str, on: Date) -> Option<Confidence> {
+        self.select_in(sel, country, None, on)
+    }
+
+    /// [`Self::select`] for a destination that may name its subdivision
+    /// (ISO 3166-2, `UA-43`): a selector with `subdivisions` picks exactly
+    /// those; any other selector decides by the country.
+    pub fn select_in(
+        &self,
+        sel: &DestinationSelector,
+        country: &str,
+        subdivision: Option<&str>,
+        on: Date,
+    ) -> Option<Confidence> {
+        if !sel.subdivisions.is_empty() {
+            return subdivision
+                .filter(|s| sel.subdivisions.iter().any(|x| x == s))
+                .map(|_| Confidence::High);
+        }
         let country = self.resolve(country, on);
         if sel.except_countries.iter().any(|c| c == country) {
             return None;
@@ -795,6 +825,19 @@ impl RegimePolicy {
 
     pub fn selects(&self, sel: &DestinationSelector, country: &str, on: Date) -> bool {
         self.select(sel, country, on).is_some()
+    }
+
+    /// The codes of the regime's authorizations (`general_bulk`, `veu`, …):
+    /// the vocabulary of `held_authorizations`, sorted, each once.
+    pub fn authorization_codes(&self) -> Vec<&str> {
+        let mut codes: Vec<&str> = self
+            .authorizations
+            .iter()
+            .map(|(a, _)| a.code.as_str())
+            .collect();
+        codes.sort_unstable();
+        codes.dedup();
+        codes
     }
 
     pub fn is_home(&self, country: &str) -> bool {
@@ -876,6 +919,30 @@ impl Check<'_> {
             if !groups.contains(g) {
                 return Err(self.err(rule, format!("unknown group `{g}`")));
             }
+        }
+        if let Some(bad) = s
+            .subdivisions
+            .iter()
+            .find(|x| !crate::country::is_subdivision(x))
+        {
+            return Err(self.err(
+                rule,
+                format!("`{bad}` is not an ISO 3166-2 subdivision code (such as UA-43)"),
+            ));
+        }
+        if !s.subdivisions.is_empty() {
+            if s.all
+                || !s.countries.is_empty()
+                || !s.groups.is_empty()
+                || !s.except_countries.is_empty()
+                || !s.except_groups.is_empty()
+            {
+                return Err(self.err(
+                    rule,
+                    "a selector with subdivisions names nothing else (no all, countries or groups)",
+                ));
+            }
+            return Ok(());
         }
         if !s.all && s.countries.is_empty() && s.groups.is_empty() {
             return Err(self.err(

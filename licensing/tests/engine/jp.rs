@@ -37,7 +37,10 @@ fn jp_korea_back_in_group_a_on_2023_07_21() {
         ],
     );
     // A listed item: special general bulk outside Group A, general bulk inside.
-    let resist = ship("JP", "KR", "2023-07-21").item(euv_resist(), "JP");
+    let resist = ship("JP", "KR", "2023-07-21")
+        .item(euv_resist(), "JP")
+        .holds(JP, "general_bulk")
+        .holds(JP, "special_general_bulk");
     dated(
         &resist,
         JP,
@@ -60,7 +63,10 @@ fn jp_korea_measure_individual_license_2019_07_04_to_2023_03_22() {
         hydrogen_fluoride(99.999),
         fluorinated_polyimide(12.0),
     ] {
-        let base = ship("JP", "KR", "2019-07-04").item(item, "JP");
+        let base = ship("JP", "KR", "2019-07-04")
+            .item(item, "JP")
+            .holds(JP, "general_bulk")
+            .holds(JP, "special_general_bulk");
         dated(
             &base,
             JP,
@@ -76,7 +82,10 @@ fn jp_korea_measure_individual_license_2019_07_04_to_2023_03_22() {
         );
     }
     // The measure concerned Korea only.
-    let elsewhere = ship("JP", "TW", "2020-06-01").item(euv_resist(), "JP");
+    let elsewhere = ship("JP", "TW", "2020-06-01")
+        .item(euv_resist(), "JP")
+        .holds(JP, "general_bulk")
+        .holds(JP, "special_general_bulk");
     destined(
         &elsewhere,
         JP,
@@ -106,7 +115,9 @@ fn jp_list_thresholds_hydrogen_fluoride_and_polyimide() {
 #[test]
 fn jp_sme_items_from_2023_07_23_friendly_destinations() {
     for friendly in ["KR", "US", "TW", "SG", "NL", "IN", "LT"] {
-        let base = ship("JP", friendly, "2023-07-23").item(euv_coater(), "JP");
+        let base = ship("JP", friendly, "2023-07-23")
+            .item(euv_coater(), "JP")
+            .holds(JP, "general_bulk");
         dated(
             &base,
             JP,
@@ -140,7 +151,9 @@ fn jp_sme_items_from_2023_07_23_friendly_destinations() {
         );
     }
     // Neither among the cited friendly destinations nor excluded: the list of 42 is incomplete.
-    let vietnam = ship("JP", "VN", "2023-07-23").item(euv_coater(), "JP");
+    let vietnam = ship("JP", "VN", "2023-07-23")
+        .item(euv_coater(), "JP")
+        .holds(JP, "general_bulk");
     dated(
         &vietnam,
         JP,
@@ -150,7 +163,9 @@ fn jp_sme_items_from_2023_07_23_friendly_destinations() {
         .decide()
         .expect_missing(JP, "eligibility of VN for general_bulk");
     // The same for another SME item (ArF immersion scanner), and never for a military end use.
-    let scanner = ship("JP", "SG", "2024-01-10").item(arf_immersion(1.4), "JP");
+    let scanner = ship("JP", "SG", "2024-01-10")
+        .item(arf_immersion(1.4), "JP")
+        .holds(JP, "general_bulk");
     destined(
         &scanner,
         JP,

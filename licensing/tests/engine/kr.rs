@@ -4,7 +4,9 @@ use super::*;
 
 #[test]
 fn kr_japan_in_ga_2_from_2019_09_18_until_2023_04_24() {
-    let base = ship("KR", "JP", "2019-09-18").item(resist(193.0), "KR");
+    let base = ship("KR", "JP", "2019-09-18")
+        .item(resist(193.0), "KR")
+        .holds(KR, "comprehensive");
     dated(
         &base,
         KR,

@@ -16,8 +16,9 @@ use exportctl_classifier::pack::Confidence;
 use exportctl_core::dates;
 use exportctl_core::decide::screening::{ScreeningList, ScreeningSet};
 use exportctl_licensing::engine::{
-    self, DecisionBody, Determination, EndUseFacts, EngineConfig, ForeignFacts, LineDecision,
-    LineFacts, MatchedEntry, PartyFacts, RegimeClassification, Shipment, UndeterminedEntry,
+    self, DecisionBody, Determination, EndUseFacts, EngineConfig, ForeignFacts, HeldAuthorization,
+    LineDecision, LineFacts, MatchedEntry, PartyFacts, RegimeClassification, Shipment,
+    UndeterminedEntry,
 };
 use exportctl_licensing::parties::normalize;
 use exportctl_licensing::policy::{self, Outcome, RegimePolicy, ReviewPolicy};
@@ -37,10 +38,12 @@ use ReviewPolicy::{CaseByCase, PresumptionOfDenial as Denial, Unspecified};
 
 mod cn;
 mod eu_nl;
+mod held;
 mod jp;
 mod kr;
 mod packs;
 mod properties;
+mod sanctions;
 mod screening;
 mod severity;
 mod us_ccl;
@@ -279,6 +282,10 @@ struct Ship {
     lines: Vec<(Line, String)>,
     /// US content of every line (foreign-produced items).
     foreign: ForeignFacts,
+    /// The destination's ISO 3166-2 subdivision.
+    subdivision: Option<String>,
+    /// Authorizations the exporter holds.
+    held: Vec<HeldAuthorization>,
 }
 
 /// A civil shipment to "Example Buyer Co." with no lines yet.
@@ -299,10 +306,34 @@ fn ship(export: &str, destination: &str, as_of: &str) -> Ship {
         },
         lines: Vec::new(),
         foreign: ForeignFacts::default(),
+        subdivision: None,
+        held: Vec::new(),
     }
 }
 
 impl Ship {
+    /// The exporter holds the regime's authorization `code` (a bulk or
+    /// comprehensive license, a VEU).
+    fn holds(self, regime: &str, code: &str) -> Self {
+        self.holds_ref(regime, code, None)
+    }
+
+    /// [`Self::holds`] with the licence number.
+    fn holds_ref(mut self, regime: &str, code: &str, reference: Option<&str>) -> Self {
+        self.held.push(HeldAuthorization {
+            regime: regime.into(),
+            code: code.into(),
+            reference: reference.map(String::from),
+        });
+        self
+    }
+
+    /// To the destination's subdivision (ISO 3166-2, `UA-43`).
+    fn region(mut self, subdivision: &str) -> Self {
+        self.subdivision = Some(subdivision.into());
+        self
+    }
+
     /// Controlled and total US-origin content of every line, percent.
     fn us_content(mut self, controlled: Option<f64>, total: Option<f64>) -> Self {
         self.foreign.us_controlled_content_percent = controlled;
@@ -425,6 +456,8 @@ impl Ship {
         Shipment {
             export_country: self.export.clone(),
             destination: self.destination.clone(),
+            subdivision: self.subdivision.clone(),
+            held: self.held.clone(),
             end_user: PartyFacts {
                 headquarters_country: self.end_user_headquarters.0.clone(),
                 ultimate_parent_country: self.end_user_headquarters.1.clone(),

@@ -130,6 +130,7 @@ fn low_confidence_group_membership_is_reported() {
     // Germany's membership of Korea's region Ga is marked low confidence in kr-fta.toml.
     let kr = ship("KR", "DE", "2024-01-10")
         .item(resist(193.0), "KR")
+        .holds(KR, "comprehensive")
         .decide();
     kr.expect(KR, Authorized("comprehensive"));
     assert!(kr.must_rule(KR, "kr-list").low_confidence, "{}", kr.dump());

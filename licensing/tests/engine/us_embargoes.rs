@@ -83,6 +83,7 @@ fn us_belarus_from_2022_03_02() {
 fn reexport_of_us_origin_item_from_japan_applies_both_regimes() {
     let d = ship("JP", "CN", "2024-03-01")
         .item(euv_resist(), "US")
+        .holds(JP, "special_general_bulk")
         .decide();
     d.expect(JP, Authorized("special_general_bulk"))
         .expect(US, License(Unspecified));
@@ -91,6 +92,7 @@ fn reexport_of_us_origin_item_from_japan_applies_both_regimes() {
     let jp_origin = ship("JP", "CN", "2024-03-01")
         .item(euv_resist(), "JP")
         .us_content(Some(0.0), Some(0.0))
+        .holds(JP, "special_general_bulk")
         .decide();
     jp_origin.expect(US, Clear).must_rule(US, "not-subject");
     assert_eq!(jp_origin.line().outcome, Outcome::Authorized);

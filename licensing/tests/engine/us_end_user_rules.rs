@@ -89,10 +89,13 @@ fn us_wmd_purposes_keep_the_foreign_catch_all_and_bulk_licenses_apart() {
         .expect(JP, License(Unspecified));
     ship("JP", "DE", "2024-03-01")
         .item(euv_resist(), "JP")
+        .holds(JP, "general_bulk")
         .decide()
         .expect(JP, Authorized("general_bulk"));
     // Korea's comprehensive license likewise.
-    let kr = ship("KR", "DE", "2024-03-01").item(euv_resist(), "KR");
+    let kr = ship("KR", "DE", "2024-03-01")
+        .item(euv_resist(), "KR")
+        .holds(KR, "comprehensive");
     kr.decide().expect(KR, Authorized("comprehensive"));
     kr.clone()
         .purpose("missile")

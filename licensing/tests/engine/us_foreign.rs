@@ -7,7 +7,9 @@ use super::*;
 /// A Japanese EUV resist (3C002.a.2, NS 2) from Japan to China: a license
 /// would be needed if the EAR reached it.
 fn resist_to_china() -> Ship {
-    ship("JP", "CN", "2024-03-01").item(euv_resist(), "JP")
+    ship("JP", "CN", "2024-03-01")
+        .item(euv_resist(), "JP")
+        .holds(JP, "special_general_bulk")
 }
 
 #[test]

@@ -105,7 +105,8 @@ fn us_veu_samsung_and_sk_hynix_until_2025_12_31() {
         .item(tool_parts(), "US")
         .end_user("Samsung China Semiconductor Co., Ltd.")
         .nand_fab(176)
-        .owner(Some("KR"));
+        .owner(Some("KR"))
+        .holds(US, "veu");
     dated(
         &samsung,
         US,
@@ -123,7 +124,8 @@ fn us_veu_samsung_and_sk_hynix_until_2025_12_31() {
         .end_user("SK hynix Semiconductor (China) Ltd.")
         .dram_fab(16.0)
         .dram_cells(None, Some(0.3))
-        .owner(Some("KR"));
+        .owner(Some("KR"))
+        .holds(US, "veu");
     dated(
         &hynix,
         US,

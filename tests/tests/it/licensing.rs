@@ -43,6 +43,8 @@ fn euv_resist_to_korea(request_id: &str, as_of: &str) -> pb::DecideRequest {
             ..Default::default()
         }],
         as_of: as_of.into(),
+        held_authorizations: Vec::new(),
+        destination_subdivision: String::new(),
     }
 }
 
@@ -336,6 +338,8 @@ async fn pre_classified_entries_are_checked_with_the_classifier() {
             ..Default::default()
         }],
         as_of: "2024-01-01".into(),
+        held_authorizations: Vec::new(),
+        destination_subdivision: String::new(),
     };
     let d = client
         .decide(req)
@@ -374,6 +378,8 @@ async fn eccns_the_classifier_lacks_and_country_codes_not_assigned() {
         end_use: None,
         lines,
         as_of: "2026-08-01".into(),
+        held_authorizations: Vec::new(),
+        destination_subdivision: String::new(),
     };
     // A well-formed ECCN the classifier lacks: decided from the pack's control list, or
     // INDETERMINATE naming it; the order is not refused.
@@ -459,10 +465,16 @@ async fn list_decisions_filters_and_pages_and_destination_status() {
         "2023-07-22",
     ];
     for (i, d) in dates.iter().enumerate() {
-        client
-            .decide(euv_resist_to_korea(&format!("po-{i}"), d))
-            .await
-            .unwrap();
+        // The exporter holds Japan's bulk licenses: they authorize when they cover.
+        let mut req = euv_resist_to_korea(&format!("po-{i}"), d);
+        req.held_authorizations = ["general_bulk", "special_general_bulk"]
+            .map(|code| pb::HeldAuthorization {
+                regime: "JP-FEFTA".into(),
+                code: code.into(),
+                reference: String::new(),
+            })
+            .to_vec();
+        client.decide(req).await.unwrap();
     }
     let authorized = client
         .list_decisions(pb::ListDecisionsRequest {
@@ -691,4 +703,120 @@ async fn screen_parties_ranks_matches_and_records_nothing() {
         .await
         .unwrap_err();
     assert_eq!(field_violations(&status)[0].field, "parties");
+}
+
+#[tokio::test]
+async fn held_authorizations_and_destination_subdivisions_are_validated() {
+    let (_c, licensing, _l) = start_pair("held-and-regions").await;
+    let mut client = licensing_client(&licensing).await;
+    let held = |regime: &str, code: &str| pb::HeldAuthorization {
+        regime: regime.into(),
+        code: code.into(),
+        reference: String::new(),
+    };
+    let mut req = euv_resist_to_korea("po-held-bad", "2024-03-01");
+    req.held_authorizations = vec![
+        held("XX-NONE", "general_bulk"),
+        // Korea's regime applies to no line of a shipment from Japan.
+        held("KR-FTA", "comprehensive"),
+        held("JP-FEFTA", "bulk"),
+        held("JP-FEFTA", "general_bulk"),
+    ];
+    // A subdivision of another country than the destination.
+    req.destination_subdivision = "UA-43".into();
+    let status = client.decide(req).await.unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    let fields: Vec<String> = violated_fields(&status);
+    assert_eq!(
+        fields,
+        [
+            "destination_subdivision",
+            "held_authorizations[0].regime",
+            "held_authorizations[1].regime",
+            "held_authorizations[2].code",
+        ],
+        "{fields:?}"
+    );
+    let v = field_violations(&status);
+    assert!(
+        v.iter()
+            .any(|x| x.description.contains("general_bulk") && x.description.contains("bulk`")),
+        "{v:?}"
+    );
+    // Not an ISO 3166-2 code at all.
+    let mut req = euv_resist_to_korea("po-region-bad", "2024-03-01");
+    req.destination_subdivision = "Crimea".into();
+    let status = client.decide(req).await.unwrap_err();
+    assert_eq!(violated_fields(&status), ["destination_subdivision"]);
+    assert_eq!(recorded(&mut client).await, 0);
+
+    // Held: AUTHORIZED, naming the licence; not held: LICENSE_REQUIRED naming what would be available.
+    let mut req = euv_resist_to_korea("po-held", "2024-03-01");
+    req.held_authorizations = vec![pb::HeldAuthorization {
+        reference: "METI-GB-0042".into(),
+        ..held("JP-FEFTA", "general_bulk")
+    }];
+    let d = client
+        .decide(req)
+        .await
+        .unwrap()
+        .into_inner()
+        .decision
+        .unwrap();
+    let jp = |d: &pb::Decision| {
+        d.lines[0]
+            .determinations
+            .iter()
+            .find(|x| x.regime == "JP-FEFTA" && x.rule_id == "jp-list")
+            .cloned()
+            .expect("jp-list")
+    };
+    let det = jp(&d);
+    assert_eq!(det.outcome, Outcome::Authorized as i32, "{det:?}");
+    assert_eq!(det.authorization, "general_bulk");
+    assert!(
+        det.explanation.contains("METI-GB-0042"),
+        "{}",
+        det.explanation
+    );
+    let req = euv_resist_to_korea("po-not-held", "2024-03-01");
+    let d = client
+        .decide(req)
+        .await
+        .unwrap()
+        .into_inner()
+        .decision
+        .unwrap();
+    let det = jp(&d);
+    assert_eq!(det.outcome, Outcome::LicenseRequired as i32, "{det:?}");
+    assert!(
+        det.explanation
+            .contains("would be covered by JP-FEFTA general_bulk"),
+        "{}",
+        det.explanation
+    );
+
+    // A region is echoed and decided by its own rules.
+    let mut req = euv_resist_to_korea("po-crimea", "2024-03-01");
+    req.destination_country = "UA".into();
+    req.destination_subdivision = "UA-43".into();
+    req.end_user.as_mut().unwrap().country = "UA".into();
+    // US-origin: the EAR reaches it by origin, not by its foreign-produced content.
+    req.lines[0].origin_country = "US".into();
+    let d = client
+        .decide(req)
+        .await
+        .unwrap()
+        .into_inner()
+        .decision
+        .unwrap();
+    assert_eq!(d.destination_subdivision, "UA-43");
+    assert!(
+        d.lines[0]
+            .determinations
+            .iter()
+            .any(|x| x.rule_id == "us-746-crimea"),
+        "{:?}",
+        d.lines[0].determinations
+    );
 }

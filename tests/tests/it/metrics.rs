@@ -55,6 +55,8 @@ fn request(id: &str, material: &str) -> pb::DecideRequest {
             ..Default::default()
         }],
         as_of: "2019-08-15".into(),
+        held_authorizations: Vec::new(),
+        destination_subdivision: String::new(),
     }
 }
 

@@ -68,6 +68,14 @@ fn check(s: &Scenario, d: &pb::Decision) -> Vec<String> {
                 .collect::<Vec<_>>()
         ));
     }
+    if let Some(rule) = &s.expect.rule
+        && !dets.iter().any(|x| &x.rule_id == rule)
+    {
+        errors.push(format!(
+            "no determination of rule {rule}: {:?}",
+            dets.iter().map(|x| &x.rule_id).collect::<Vec<_>>()
+        ));
+    }
     if let Some(p) = &s.expect.review_policy {
         let want =
             ReviewPolicy::from_str_name(&format!("REVIEW_POLICY_{p}")).expect("policy") as i32;

@@ -1,6 +1,9 @@
 //! Authorizations: the first bulk license, license exception or VEU whose
-//! conditions hold turns a license requirement into AUTHORIZED; one whose
-//! eligibility the pack cannot tell makes it INDETERMINATE.
+//! conditions hold and that the exporter holds (`held_authorizations`, or a
+//! row `held_by_default`) turns a license requirement into AUTHORIZED; one
+//! whose conditions hold but that the exporter does not hold leaves it
+//! LICENSE_REQUIRED, naming it; a held one whose eligibility the pack cannot
+//! tell makes it INDETERMINATE. A prohibition is never covered.
 
 use super::{Determination, MatchedEntry, RegimeClassification, Shipment, low, low_note};
 use crate::decide::policy::{
@@ -66,7 +69,13 @@ fn authorization_applies<'a>(
     let restriction = p.restrictions.iter().find(|(r, rv)| {
         rv.contains(on)
             && r.authorizations.contains(&a.id)
-            && p.selects(&r.destinations, &s.destination, on)
+            && p.select_in(
+                &r.destinations,
+                &s.destination,
+                s.subdivision.as_deref(),
+                on,
+            )
+            .is_some()
             && entries
                 .iter()
                 .any(|m| r.entries.iter().any(|pat| pattern_matches(pat, &m.id)))
@@ -86,7 +95,7 @@ fn authorization_applies<'a>(
     }
 }
 
-/// Applies the first authorization that covers a license requirement.
+/// Applies the first held authorization that covers a license requirement.
 pub(super) fn authorize(
     p: &RegimePolicy,
     s: &Shipment,
@@ -97,16 +106,24 @@ pub(super) fn authorize(
         return det;
     }
     let mut unknown = None;
+    let mut available: Vec<&AuthorizationRow> = Vec::new();
+    let mut unknown_unheld: Vec<(&AuthorizationRow, String)> = Vec::new();
     for (a, v) in &p.authorizations {
+        let held = s.holds(&p.regime, &a.code);
+        let usable = a.held_by_default || held.is_some();
         match authorization_applies(p, a, v, s, class, &det) {
-            Coverable::Yes(selected) => {
+            Coverable::Yes(selected) if usable => {
                 let weak = low(a.cited.confidence) || selected.is_low();
                 det.outcome = Outcome::Authorized;
                 det.authorization = Some(a.code.clone());
                 det.cite(&a.cited.citations);
                 det.low_confidence |= weak;
+                let reference = held
+                    .and_then(|h| h.reference.as_deref())
+                    .map(|r| format!(", the exporter's licence {r}"))
+                    .unwrap_or_default();
                 det.explanation = format!(
-                    "{} Covered by {} ({}): {}{}",
+                    "{} Covered by {} ({}{reference}): {}{}",
                     det.explanation,
                     a.code,
                     a.id,
@@ -115,7 +132,13 @@ pub(super) fn authorize(
                 );
                 return det;
             }
-            Coverable::Unknown(why) => unknown = Some((a, why)),
+            Coverable::Yes(_) => {
+                if !available.iter().any(|x| x.code == a.code) {
+                    available.push(a);
+                }
+            }
+            Coverable::Unknown(why) if usable => unknown = Some((a, why)),
+            Coverable::Unknown(why) => unknown_unheld.push((a, why)),
             Coverable::Restricted(r) => {
                 det.cite(&r.cited.citations);
                 det.explanation = format!(
@@ -133,6 +156,19 @@ pub(super) fn authorize(
             .push(format!("eligibility of {} for {}", s.destination, a.code));
         det.explanation = format!("{} A {} may cover it, but {why}.", det.explanation, a.code);
         return det;
+    }
+    for a in available {
+        det.cite(&a.cited.citations);
+        det.explanation = format!(
+            "{} It would be covered by {} {} ({}) if the exporter holds it: {} The request does not say the exporter holds it (held_authorizations), so a license is required.",
+            det.explanation, p.regime, a.code, a.id, a.cited.explanation
+        );
+    }
+    for (a, why) in unknown_unheld {
+        det.explanation = format!(
+            "{} {} {} might cover it if the exporter held it, but {why}.",
+            det.explanation, p.regime, a.code
+        );
     }
     det
 }

@@ -15,7 +15,12 @@ pub(super) fn requirements(
         if !applies_to(rule.items, class, false) || !v.contains(on) {
             continue;
         }
-        let Some(selected) = p.select(&rule.destinations, &s.destination, on) else {
+        let Some(selected) = p.select_in(
+            &rule.destinations,
+            &s.destination,
+            s.subdivision.as_deref(),
+            on,
+        ) else {
             continue;
         };
         let mut d = Determination::new(regime, rule.outcome, &rule.id, Source::Destination);

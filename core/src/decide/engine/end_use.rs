@@ -28,7 +28,12 @@ pub(super) fn requirements(
         if !rule.entries.is_empty() && entries.is_empty() {
             continue;
         }
-        let Some(selected) = p.select(&rule.destinations, &s.destination, on) else {
+        let Some(selected) = p.select_in(
+            &rule.destinations,
+            &s.destination,
+            s.subdivision.as_deref(),
+            on,
+        ) else {
             continue;
         };
         if let Some(test) = &rule.advanced_node {

@@ -430,7 +430,12 @@ fn listed_rules(
             covered_reasons.push(reason);
         }
         covered_entry = true;
-        let Some(selected) = p.select(&rule.destinations, &s.destination, on) else {
+        let Some(selected) = p.select_in(
+            &rule.destinations,
+            &s.destination,
+            s.subdivision.as_deref(),
+            on,
+        ) else {
             continue;
         };
         out.push(

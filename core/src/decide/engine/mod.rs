@@ -140,10 +140,27 @@ pub struct LineFacts {
     pub foreign: ForeignFacts,
 }
 
+/// An authorization the request says the exporter holds (a bulk or
+/// comprehensive license, a VEU, a registered general authorisation).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HeldAuthorization {
+    pub regime: String,
+    /// The `code` of one of the regime's `[[authorization]]` rows.
+    pub code: String,
+    /// The licence number, echoed in the explanation; `None` = not given.
+    pub reference: Option<String>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Shipment {
     pub export_country: String,
     pub destination: String,
+    /// The destination's ISO 3166-2 subdivision (`UA-43`), when the request
+    /// names one: rules on occupied regions select by it.
+    pub subdivision: Option<String>,
+    /// Authorizations the exporter holds: an authorization that needs holding
+    /// covers a requirement only when it is among them.
+    pub held: Vec<HeldAuthorization>,
     pub end_user: PartyFacts,
     /// Every other party, each with its role.
     pub parties: Vec<PartyFacts>,
@@ -175,6 +192,21 @@ impl Source {
 }
 
 impl Shipment {
+    /// The held authorization of `regime` with `code`, if the request names it.
+    pub fn holds(&self, regime: &str, code: &str) -> Option<&HeldAuthorization> {
+        self.held
+            .iter()
+            .find(|h| h.regime == regime && h.code == code)
+    }
+
+    /// How the destination is named in explanations: `UA (UA-43)`.
+    pub fn destination_label(&self) -> String {
+        match &self.subdivision {
+            Some(sub) => format!("{} ({sub})", self.destination),
+            None => self.destination.clone(),
+        }
+    }
+
     /// The parties to screen: the end user (when named), then the others.
     pub fn screened_parties(&self) -> impl Iterator<Item = &PartyFacts> {
         std::iter::once(&self.end_user)
@@ -662,6 +694,23 @@ fn decide_regime(
             &summary,
             screened.partial() || !low_blanks.is_empty(),
         )];
+    }
+    // A prohibition (a sanctions ban) is never covered, and while it stands
+    // no authorization covers the line's other requirements either.
+    if let Some(ban) = reqs.iter().find(|d| d.outcome == Outcome::Prohibited) {
+        let ban_id = ban.rule_id.clone();
+        return reqs
+            .into_iter()
+            .map(|mut d| {
+                if d.outcome == Outcome::LicenseRequired {
+                    d.explanation = format!(
+                        "{} No license, bulk license or other authorization can be used: the export is prohibited ({ban_id}).",
+                        d.explanation
+                    );
+                }
+                d
+            })
+            .collect();
     }
     // A listing that takes authorizations away leaves every requirement standing.
     let blocked = reqs
