@@ -58,10 +58,18 @@ fn eu_internal_transfer_is_not_an_export() {
         .expect(EU, License(Unspecified));
 }
 
+/// A shipment whose exporter holds (has registered for) the Union general export
+/// authorisations EU001 and EU002.
+fn eu_ship(export: &str, destination: &str, as_of: &str) -> Ship {
+    ship(export, destination, as_of)
+        .holds(EU, "EU001")
+        .holds(EU, "EU002")
+}
+
 #[test]
 fn eu001_covers_annex_i_exports_to_its_destinations() {
     // EUV resist (3C002.a.2) out of the EU: EU001 to the United States, before and after the recast.
-    let resist = ship("NL", "US", "2024-10-01").item(euv_resist(), "NL");
+    let resist = eu_ship("NL", "US", "2024-10-01").item(euv_resist(), "NL");
     dated(
         &resist,
         EU,
@@ -96,7 +104,7 @@ fn eu001_covers_annex_i_exports_to_its_destinations() {
         ],
     );
     // Any Annex I entry of the pack: the EUV scanner too, from any member state.
-    ship("DE", "JP", "2024-10-01")
+    eu_ship("DE", "JP", "2024-10-01")
         .item(euv_scanner(), "DE")
         .decide()
         .expect(EU, Authorized("EU001"));
@@ -112,7 +120,7 @@ fn eu001_covers_annex_i_exports_to_its_destinations() {
 
 #[test]
 fn eu_resist_to_china_needs_a_licence() {
-    let d = ship("NL", "CN", "2024-10-01")
+    let d = eu_ship("NL", "CN", "2024-10-01")
         .item(euv_resist(), "NL")
         .decide();
     d.expect(EU, License(Unspecified));
@@ -126,7 +134,7 @@ fn eu_resist_to_china_needs_a_licence() {
 #[test]
 fn eu001_united_kingdom_from_2021_01_01() {
     // Until the end of the transition period the UK was inside the Union: no export at all.
-    let resist = ship("NL", "GB", "2021-01-01").item(euv_resist(), "NL");
+    let resist = eu_ship("NL", "GB", "2021-01-01").item(euv_resist(), "NL");
     dated(
         &resist,
         EU,
@@ -151,7 +159,7 @@ fn eu001_united_kingdom_from_2021_01_01() {
 
 #[test]
 fn eu002_resist_to_korea_and_iceland() {
-    let korea = ship("NL", "KR", "2024-10-01").item(euv_resist(), "NL");
+    let korea = eu_ship("NL", "KR", "2024-10-01").item(euv_resist(), "NL");
     dated(
         &korea,
         EU,
@@ -171,17 +179,17 @@ fn eu002_resist_to_korea_and_iceland() {
             ("TR", Authorized("EU002")),
         ],
     );
-    ship("NL", "KR", "2024-10-01")
+    eu_ship("NL", "KR", "2024-10-01")
         .item(fluorinated_polyimide(12.0), "NL")
         .decide()
         .expect(EU, Authorized("EU002"));
     // EU002 does not reach lithography equipment.
-    ship("NL", "KR", "2024-10-01")
+    eu_ship("NL", "KR", "2024-10-01")
         .item(euv_scanner(), "NL")
         .decide()
         .expect(EU, License(Unspecified));
     // Iceland: EU002 until the recast, EU001 from 2021-09-09 (low confidence).
-    let iceland = ship("NL", "IS", "2021-09-09").item(euv_resist(), "NL");
+    let iceland = eu_ship("NL", "IS", "2021-09-09").item(euv_resist(), "NL");
     dated(
         &iceland,
         EU,
@@ -190,7 +198,7 @@ fn eu002_resist_to_korea_and_iceland() {
             ("2021-09-09", Authorized("EU001")),
         ],
     );
-    let scanner = ship("NL", "IS", "2021-09-09").item(euv_scanner(), "NL");
+    let scanner = eu_ship("NL", "IS", "2021-09-09").item(euv_scanner(), "NL");
     dated(
         &scanner,
         EU,
@@ -212,7 +220,7 @@ fn eu_intra_union_transfer_of_pack_entries_needs_no_licence() {
         hydrogen_fluoride(99.0),
     ] {
         for destination in ["DE", "FR", "IE"] {
-            let d = ship("NL", destination, "2024-10-01")
+            let d = eu_ship("NL", destination, "2024-10-01")
                 .item(item.clone(), "NL")
                 .decide();
             d.expect(EU, Clear);
@@ -224,7 +232,7 @@ fn eu_intra_union_transfer_of_pack_entries_needs_no_licence() {
 #[test]
 fn eu001_never_lifts_the_dutch_national_requirement() {
     // NXT:2000i-like scanner to the United States: not Annex I, on the Dutch list.
-    let nxt2000 = ship("NL", "US", "2024-10-01").item(arf_immersion(1.4), "NL");
+    let nxt2000 = eu_ship("NL", "US", "2024-10-01").item(arf_immersion(1.4), "NL");
     let d = nxt2000.decide();
     d.expect(EU, Clear).expect(NL, License(Unspecified));
     assert_eq!(d.line().outcome, Outcome::LicenseRequired);
@@ -241,7 +249,7 @@ fn eu001_never_lifts_the_dutch_national_requirement() {
         numerical_aperture: Some(1.55),
         ..arf_immersion(1.4)
     };
-    let d = ship("NL", "US", "2024-10-01").item(both, "NL").decide();
+    let d = eu_ship("NL", "US", "2024-10-01").item(both, "NL").decide();
     d.expect(EU, Authorized("EU001"))
         .expect(NL, License(Unspecified));
     assert_eq!(d.line().outcome, Outcome::LicenseRequired);
@@ -251,7 +259,7 @@ fn eu001_never_lifts_the_dutch_national_requirement() {
         NL,
         &[("2023-08-31", Clear), ("2023-09-01", License(Unspecified))],
     );
-    let nxt1980 = ship("NL", "US", "2024-09-07").item(arf_immersion(2.0), "NL");
+    let nxt1980 = eu_ship("NL", "US", "2024-09-07").item(arf_immersion(2.0), "NL");
     dated(
         &nxt1980,
         NL,
@@ -276,7 +284,7 @@ fn eu_listed(entry: &str) -> BTreeMap<String, RegimeClassification> {
 #[test]
 fn eu_general_authorisations_exclude_annex_ii_section_i_items() {
     // 1C351 (human pathogens and toxins) is excluded from every Union general export authorisation.
-    let d = ship("NL", "US", "2024-10-01")
+    let d = eu_ship("NL", "US", "2024-10-01")
         .classified(eu_listed("1C351.d.4"), "NL")
         .decide();
     d.expect(EU, License(Unspecified));
@@ -288,7 +296,7 @@ fn eu_general_authorisations_exclude_annex_ii_section_i_items() {
         d.dump()
     );
     // 1C350 (chemical weapons precursors, hydrogen fluoride) is not: EU001 covers it.
-    ship("NL", "US", "2024-10-01")
+    eu_ship("NL", "US", "2024-10-01")
         .item(hydrogen_fluoride(99.0), "NL")
         .decide()
         .expect(EU, Authorized("EU001"));

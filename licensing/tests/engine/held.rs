@@ -86,8 +86,8 @@ fn us_veu_only_when_held() {
 
 #[test]
 fn unknown_eligibility_matters_only_when_held() {
-    // Germany is neither among the known SME friendly destinations nor excluded.
-    let base = ship("JP", "DE", "2024-01-10").item(euv_coater(), "JP");
+    // Vietnam is neither among the known SME friendly destinations nor excluded.
+    let base = ship("JP", "VN", "2024-01-10").item(euv_coater(), "JP");
     let d = base.clone().decide();
     d.expect(JP, License(Unspecified));
     let det = d.must_rule(JP, "jp-list");
@@ -99,7 +99,7 @@ fn unknown_eligibility_matters_only_when_held() {
     base.holds(JP, "general_bulk")
         .decide()
         .expect(JP, Indeterminate)
-        .expect_missing(JP, "eligibility of DE for general_bulk");
+        .expect_missing(JP, "eligibility of VN for general_bulk");
 }
 
 #[test]

@@ -138,18 +138,24 @@ fn jp_sme_items_from_2023_07_23_friendly_destinations() {
             d.dump()
         );
     }
-    for excluded in ["CN", "RU"] {
-        let base = ship("JP", excluded, "2023-07-23").item(euv_coater(), "JP");
-        dated(
-            &base,
-            JP,
-            &[
-                ("2023-07-22", Clear),
-                ("2023-07-23", License(Unspecified)),
-                ("2023-07-24", License(Unspecified)),
-            ],
-        );
-    }
+    // Russia is excluded too, but banned outright since 2022-03-18 (jp-russia-ban-2022).
+    ship("JP", "RU", "2023-07-23")
+        .item(euv_coater(), "JP")
+        .holds(JP, "general_bulk")
+        .decide()
+        .expect(JP, Prohibited);
+    let china = ship("JP", "CN", "2023-07-23")
+        .item(euv_coater(), "JP")
+        .holds(JP, "general_bulk");
+    dated(
+        &china,
+        JP,
+        &[
+            ("2023-07-22", Clear),
+            ("2023-07-23", License(Unspecified)),
+            ("2023-07-24", License(Unspecified)),
+        ],
+    );
     // Neither among the cited friendly destinations nor excluded: the list of 42 is incomplete.
     let vietnam = ship("JP", "VN", "2023-07-23")
         .item(euv_coater(), "JP")
@@ -185,7 +191,9 @@ fn jp_sme_items_from_2023_07_23_friendly_destinations() {
 #[test]
 fn jp_arf_scanner_to_group_a_destination_is_general_bulk() {
     // Germany is Group A: among the friendly destinations, at the confidence of that link.
-    let germany = ship("JP", "DE", "2023-07-23").item(arf_immersion(1.4), "JP");
+    let germany = ship("JP", "DE", "2023-07-23")
+        .item(arf_immersion(1.4), "JP")
+        .holds(JP, "general_bulk");
     dated(
         &germany,
         JP,
@@ -218,6 +226,7 @@ fn jp_arf_scanner_to_group_a_destination_is_general_bulk() {
     // A listed non-SME item to Germany is covered by the Group A general bulk license as before.
     ship("JP", "DE", "2023-07-23")
         .item(euv_resist(), "JP")
+        .holds(JP, "general_bulk")
         .decide()
         .expect(JP, Authorized("general_bulk"));
 }

@@ -41,7 +41,9 @@ fn kr_japan_in_ga_2_from_2019_09_18_until_2023_04_24() {
 #[test]
 fn kr_hydrogen_fluoride_1c350_to_japan_and_china() {
     // Japan in Ga-2 (2020): individual license, no comprehensive license.
-    let japan = ship("KR", "JP", "2020-06-01").item(hydrogen_fluoride(99.9), "KR");
+    let japan = ship("KR", "JP", "2020-06-01")
+        .item(hydrogen_fluoride(99.9), "KR")
+        .holds(KR, "comprehensive");
     let d = japan.decide();
     d.expect(KR, License(Unspecified));
     d.must_rule(KR, "kr-list");

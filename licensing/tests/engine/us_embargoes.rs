@@ -105,6 +105,7 @@ fn reexport_of_us_origin_item_from_japan_applies_both_regimes() {
         .expect(US, License(Unspecified));
     let from_nl = ship("NL", "JP", "2024-03-01")
         .item(euv_resist(), "US")
+        .holds(EU, "EU001")
         .decide();
     // (EU-DU: Japan is an EU001 destination.)
     from_nl
