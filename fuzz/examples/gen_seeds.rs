@@ -142,8 +142,7 @@ fn decide(
         end_use: Some(end_use),
         lines,
         as_of: as_of.into(),
-        held_authorizations: Vec::new(),
-        destination_subdivision: String::new(),
+        ..Default::default()
     }
 }
 
@@ -162,6 +161,7 @@ fn line(id: &str, origin: &str, spec: Option<ProductSpec>, entries: &[(&str, &st
                 entry_id: (*e).into(),
             })
             .collect(),
+        ..Default::default()
     }
 }
 
