@@ -275,6 +275,20 @@ struct LineFile {
     value: f64,
     currency: String,
     entries: Vec<EntryFile>,
+    /// A foreign-produced item's US content and how it was made.
+    us_content_percent: Option<f64>,
+    us_controlled_content_percent: Option<f64>,
+    produced_with_us_technology: Option<bool>,
+    produced_with_us_equipment: Option<bool>,
+}
+
+/// `HeldAuthorization` in a file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct HeldFile {
+    regime: String,
+    code: String,
+    reference: String,
 }
 
 /// `DecideRequest` in a file.
@@ -290,6 +304,10 @@ pub struct DecideFile {
     as_of: String,
     /// The other parties, each with its role.
     parties: Vec<PartyFile>,
+    /// Authorizations the exporter holds.
+    held_authorizations: Vec<HeldFile>,
+    /// ISO 3166-2 subdivision of the destination (UA-43 …).
+    destination_subdivision: String,
 }
 
 impl TryFrom<DecideFile> for lpb::DecideRequest {
@@ -318,7 +336,10 @@ impl TryFrom<DecideFile> for lpb::DecideRequest {
                         ..Default::default()
                     })
                     .collect(),
-                ..Default::default()
+                us_content_percent: l.us_content_percent,
+                us_controlled_content_percent: l.us_controlled_content_percent,
+                produced_with_us_technology: l.produced_with_us_technology,
+                produced_with_us_equipment: l.produced_with_us_equipment,
             });
         }
         Ok(lpb::DecideRequest {
@@ -342,8 +363,16 @@ impl TryFrom<DecideFile> for lpb::DecideRequest {
             lines,
             as_of: f.as_of,
             parties: f.parties.into_iter().map(lpb::Party::from).collect(),
-            held_authorizations: Vec::new(),
-            destination_subdivision: String::new(),
+            held_authorizations: f
+                .held_authorizations
+                .into_iter()
+                .map(|h| lpb::HeldAuthorization {
+                    regime: h.regime,
+                    code: h.code,
+                    reference: h.reference,
+                })
+                .collect(),
+            destination_subdivision: f.destination_subdivision,
         })
     }
 }
@@ -579,6 +608,13 @@ pub struct ShipmentArgs {
     /// ISO alpha-2 destination country.
     #[arg(long, help_heading = "Shipment")]
     pub destination_country: Option<String>,
+    /// ISO 3166-2 subdivision of the destination where rules name one (UA-43 Crimea …).
+    #[arg(long, help_heading = "Shipment")]
+    pub destination_subdivision: Option<String>,
+    /// An authorization the exporter holds, REGIME=CODE or REGIME=CODE@REFERENCE
+    /// (e.g. JP-FEFTA=general_bulk@GB-2024-001). Repeatable.
+    #[arg(long = "holds", value_name = "REGIME=CODE[@REF]", value_parser = parse_held, help_heading = "Shipment")]
+    pub held_authorizations: Vec<lpb::HeldAuthorization>,
     /// End user's legal name.
     #[arg(long, help_heading = "End user")]
     pub end_user_name: Option<String>,
@@ -595,6 +631,12 @@ pub struct ShipmentArgs {
     /// End user's postal address.
     #[arg(long, help_heading = "End user")]
     pub end_user_address: Option<String>,
+    /// ISO alpha-2 country where the end user is headquartered.
+    #[arg(long, help_heading = "End user")]
+    pub end_user_headquarters_country: Option<String>,
+    /// ISO alpha-2 country where the end user's ultimate parent is headquartered.
+    #[arg(long, help_heading = "End user")]
+    pub end_user_ultimate_parent_country: Option<String>,
     /// Purpose: civil, military, wmd, nuclear, missile, chemical_biological, other.
     #[arg(long, help_heading = "End use")]
     pub purpose: Option<String>,
@@ -640,6 +682,19 @@ pub struct ShipmentArgs {
     /// ISO 4217 currency of --value.
     #[arg(long, help_heading = "Order line")]
     pub currency: Option<String>,
+    /// A foreign-produced item: share of its value that is US-origin content, percent.
+    #[arg(long, help_heading = "Order line", allow_negative_numbers = true)]
+    pub us_content_percent: Option<f64>,
+    /// A foreign-produced item: US-origin controlled content counted for de minimis, percent.
+    #[arg(long, help_heading = "Order line", allow_negative_numbers = true)]
+    pub us_controlled_content_percent: Option<f64>,
+    /// A foreign-produced item is a direct product of US-origin technology or software.
+    #[arg(long, value_name = "true|false", help_heading = "Order line")]
+    pub produced_with_us_technology: Option<bool>,
+    /// A foreign-produced item was made by a plant or equipment that is US-origin or a
+    /// direct product of US technology.
+    #[arg(long, value_name = "true|false", help_heading = "Order line")]
+    pub produced_with_us_equipment: Option<bool>,
     /// An entry the item is already classified under, REGIME=ENTRY_ID
     /// (e.g. US-EAR=3A090.a). Repeatable.
     #[arg(long = "entry", value_name = "REGIME=ENTRY_ID", value_parser = parse_entry, help_heading = "Order line")]
@@ -649,6 +704,20 @@ pub struct ShipmentArgs {
     /// purchaser, end_user); screened like the end user. Repeatable.
     #[arg(long = "party", value_name = "ROLE=NAME[@CC]", value_parser = parse_party, help_heading = "Parties")]
     pub parties: Vec<lpb::Party>,
+}
+
+/// `REGIME=CODE` or `REGIME=CODE@REFERENCE`.
+pub fn parse_held(s: &str) -> Result<lpb::HeldAuthorization, String> {
+    let (regime, rest) = s
+        .split_once('=')
+        .filter(|(r, c)| !r.trim().is_empty() && !c.trim().is_empty())
+        .ok_or_else(|| format!("`{s}` is not REGIME=CODE (e.g. JP-FEFTA=general_bulk)"))?;
+    let (code, reference) = rest.split_once('@').unwrap_or((rest, ""));
+    Ok(lpb::HeldAuthorization {
+        regime: regime.trim().to_string(),
+        code: code.trim().to_string(),
+        reference: reference.trim().to_string(),
+    })
 }
 
 /// `ROLE=NAME` or `ROLE=NAME@CC` (a two-letter country after the last `@`).
@@ -679,12 +748,16 @@ impl ShipmentArgs {
         let end_user = (a.end_user_name.is_some()
             || a.end_user_country.is_some()
             || a.end_user_address.is_some()
+            || a.end_user_headquarters_country.is_some()
+            || a.end_user_ultimate_parent_country.is_some()
             || !a.end_user_aliases.is_empty())
         .then(|| lpb::Party {
             name: a.end_user_name.unwrap_or_default(),
             country: a.end_user_country.unwrap_or_default(),
             aliases: a.end_user_aliases,
             address: a.end_user_address.unwrap_or_default(),
+            headquarters_country: a.end_user_headquarters_country.unwrap_or_default(),
+            ultimate_parent_country: a.end_user_ultimate_parent_country.unwrap_or_default(),
             ..Default::default()
         });
         let end_use = lpb::EndUse {
@@ -708,7 +781,10 @@ impl ShipmentArgs {
             value: a.value.unwrap_or_default(),
             currency: a.currency.unwrap_or_default(),
             entries: a.entries,
-            ..Default::default()
+            us_content_percent: a.us_content_percent,
+            us_controlled_content_percent: a.us_controlled_content_percent,
+            produced_with_us_technology: a.produced_with_us_technology,
+            produced_with_us_equipment: a.produced_with_us_equipment,
         };
         lpb::DecideRequest {
             export_country: a.export_country.unwrap_or_default(),
@@ -717,6 +793,8 @@ impl ShipmentArgs {
             end_use: Some(end_use),
             lines: vec![line],
             parties: a.parties,
+            held_authorizations: a.held_authorizations,
+            destination_subdivision: a.destination_subdivision.unwrap_or_default(),
             ..Default::default()
         }
     }
@@ -794,15 +872,35 @@ mod tests {
                 "end_use":{"purpose":"civil","ic_production":true,"fab_logic_node_nm":16},
                 "lines":[{"line_id":"10","origin_country":"US","quantity":2,
                           "spec":{"kind":"MATERIAL","material":"wet_clean_chemical"},
-                          "entries":[{"regime":"US-EAR","entry_id":"3A090.a"}]}],
+                          "entries":[{"regime":"US-EAR","entry_id":"3A090.a"}],
+                          "us_controlled_content_percent":12.5,
+                          "produced_with_us_equipment":true}],
+                "held_authorizations":[{"regime":"JP-FEFTA","code":"general_bulk","reference":"GB-1"}],
+                "destination_subdivision":"CN-SH",
                 "as_of":"2023-03-01"}"#,
         )
         .unwrap();
         let r = lpb::DecideRequest::try_from(f).unwrap();
+        assert_eq!(r.lines[0].us_controlled_content_percent, Some(12.5));
+        assert_eq!(r.lines[0].produced_with_us_equipment, Some(true));
+        assert_eq!(r.held_authorizations[0].reference, "GB-1");
+        assert_eq!(r.destination_subdivision, "CN-SH");
         assert_eq!(r.export_country, "NO");
         assert_eq!(r.end_use.unwrap().fab_logic_node_nm, Some(16.0));
         assert_eq!(r.lines[0].spec.as_ref().unwrap().kind, 3);
         assert_eq!(r.lines[0].entries[0].entry_id, "3A090.a");
+    }
+
+    #[test]
+    fn held_authorizations_as_flags() {
+        let h = parse_held("JP-FEFTA=general_bulk@GB-2024-001").unwrap();
+        assert_eq!(
+            (h.regime.as_str(), h.code.as_str(), h.reference.as_str()),
+            ("JP-FEFTA", "general_bulk", "GB-2024-001")
+        );
+        assert_eq!(parse_held("KR-FTA=comprehensive").unwrap().reference, "");
+        assert!(parse_held("general_bulk").is_err());
+        assert!(parse_held("JP-FEFTA=").is_err());
     }
 
     #[test]
