@@ -251,7 +251,11 @@ impl EccnControl {
     /// Whether the control applies to the item `paragraph` (relative, empty =
     /// the entry as a whole).
     pub fn applies_to(&self, paragraph: &str) -> Applies {
-        let within = |p: &str, of: &str| p == of || p.starts_with(&format!("{of}."));
+        // `p` is `of` or one of its subparagraphs (`c.1.a` within `c`).
+        let within = |p: &str, of: &str| {
+            p.strip_prefix(of)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+        };
         if self
             .except_paragraphs
             .iter()
@@ -823,10 +827,6 @@ impl RegimePolicy {
         }
     }
 
-    pub fn selects(&self, sel: &DestinationSelector, country: &str, on: Date) -> bool {
-        self.select(sel, country, on).is_some()
-    }
-
     /// The codes of the regime's authorizations (`general_bulk`, `veu`, …):
     /// the vocabulary of `held_authorizations`, sorted, each once.
     pub fn authorization_codes(&self) -> Vec<&str> {
@@ -1282,22 +1282,22 @@ impl RegimePolicy {
             .chart_name
             .clone()
             .unwrap_or_else(|| format!("{} country chart", h.regime));
-        let mut digest = Sha256::new();
-        for src in std::iter::once(head).chain(parts) {
-            digest.update(format!(
-                "{} {}\n",
-                src.file,
-                hex::encode(Sha256::digest(src.text.as_bytes()))
-            ));
-        }
+        // One file: the digest of its text (as before parts existed); with
+        // parts, the digest of each file's name and digest.
         let digest = if parts.is_empty() {
-            format!(
-                "sha256:{}",
-                hex::encode(Sha256::digest(head.text.as_bytes()))
-            )
+            hex::encode(Sha256::digest(head.text.as_bytes()))
         } else {
-            format!("sha256:{}", hex::encode(digest.finalize()))
+            let mut all = Sha256::new();
+            for src in std::iter::once(head).chain(parts) {
+                all.update(format!(
+                    "{} {}\n",
+                    src.file,
+                    hex::encode(Sha256::digest(src.text.as_bytes()))
+                ));
+            }
+            hex::encode(all.finalize())
         };
+        let digest = format!("sha256:{digest}");
         Ok(RegimePolicy {
             regime: h.regime,
             name: h.name,
@@ -1339,21 +1339,18 @@ impl PolicySet {
         let parsed: CommonFile =
             toml::from_str(&common.text).map_err(|e| ck.err("-", e.to_string()))?;
         // Part files join the head file of their regime.
-        let mut heads: Vec<&Source> = Vec::new();
+        let mut heads: Vec<(&Source, String)> = Vec::new();
         let mut parts: BTreeMap<String, Vec<Source>> = BTreeMap::new();
         for src in packs {
             let kind: FileKind = toml::from_str(&src.text)
                 .map_err(|e| PolicyError::new(&src.file, "-", e.to_string()))?;
-            match kind.part {
-                Some(part) => parts.entry(part.regime).or_default().push(src.clone()),
-                None => heads.push(src),
+            match (kind.part, kind.pack) {
+                (Some(part), _) => parts.entry(part.regime).or_default().push(src.clone()),
+                (None, pack) => heads.push((src, pack.map(|p| p.regime).unwrap_or_default())),
             }
         }
         let mut regimes = BTreeMap::new();
-        for src in heads {
-            let kind: FileKind = toml::from_str(&src.text)
-                .map_err(|e| PolicyError::new(&src.file, "-", e.to_string()))?;
-            let regime = kind.pack.map(|p| p.regime).unwrap_or_default();
+        for (src, regime) in heads {
             let own = parts.remove(&regime).unwrap_or_default();
             let p = RegimePolicy::parse_parts(src, &own)?;
             if let Some(prev) = regimes

@@ -69,25 +69,19 @@ fn authorization_applies<'a>(
     let restriction = p.restrictions.iter().find(|(r, rv)| {
         rv.contains(on)
             && r.authorizations.contains(&a.id)
-            && p.select_in(
-                &r.destinations,
-                &s.destination,
-                s.subdivision.as_deref(),
-                on,
-            )
-            .is_some()
+            && s.destined(p, &r.destinations).is_some()
             && entries
                 .iter()
                 .any(|m| r.entries.iter().any(|pat| pattern_matches(pat, &m.id)))
     });
-    if let Some(selected) = p.select(&a.destinations, &s.destination, on) {
+    if let Some(selected) = s.destined(p, &a.destinations) {
         return match restriction {
             Some((r, _)) => Coverable::Restricted(r),
             None => Coverable::Yes(selected),
         };
     }
     match &a.excluded_destinations {
-        Some(ex) if !p.selects(ex, &s.destination, on) => Coverable::Unknown(format!(
+        Some(ex) if s.destined(p, ex).is_none() => Coverable::Unknown(format!(
             "whether {} is among the destinations of {} ({}) is not in the rule pack, whose list is incomplete",
             s.destination, a.id, a.code
         )),

@@ -15,12 +15,7 @@ pub(super) fn requirements(
         if !applies_to(rule.items, class, false) || !v.contains(on) {
             continue;
         }
-        let Some(selected) = p.select_in(
-            &rule.destinations,
-            &s.destination,
-            s.subdivision.as_deref(),
-            on,
-        ) else {
+        let Some(selected) = s.destined(p, &rule.destinations) else {
             continue;
         };
         let mut d = Determination::new(regime, rule.outcome, &rule.id, Source::Destination);

@@ -28,12 +28,7 @@ pub(super) fn requirements(
         if !rule.entries.is_empty() && entries.is_empty() {
             continue;
         }
-        let Some(selected) = p.select_in(
-            &rule.destinations,
-            &s.destination,
-            s.subdivision.as_deref(),
-            on,
-        ) else {
+        let Some(selected) = s.destined(p, &rule.destinations) else {
             continue;
         };
         if let Some(test) = &rule.advanced_node {

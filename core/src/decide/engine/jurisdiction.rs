@@ -68,7 +68,10 @@ pub fn fdp_paragraphs(license_requirement: &str) -> Vec<String> {
 /// A party paragraph the pack names matches one a listing states (a bare
 /// `734.9(e)` listing counts for each of its subparagraphs).
 fn paragraph_matches(rule: &str, listed: &str) -> bool {
-    rule == listed || rule.starts_with(&format!("{}(", listed.trim_end_matches(')')))
+    rule == listed
+        || rule
+            .strip_prefix(listed.trim_end_matches(')'))
+            .is_some_and(|rest| rest.starts_with('('))
 }
 
 fn evaluate(
@@ -103,7 +106,7 @@ fn evaluate(
             || !matches_entries(&r.entries)
             || r.destinations
                 .as_ref()
-                .is_some_and(|sel| !p.selects(sel, &s.destination, on))
+                .is_some_and(|sel| s.destined(p, sel).is_none())
             || (!r.party_paragraphs.is_empty()
                 && !r
                     .party_paragraphs
@@ -144,7 +147,7 @@ fn evaluate(
         .filter(|(r, v)| {
             v.contains(on)
                 && matches_entries(&r.entries)
-                && p.selects(&r.destinations, &s.destination, on)
+                && s.destined(p, &r.destinations).is_some()
         })
         .min_by(|a, b| a.0.threshold_percent.total_cmp(&b.0.threshold_percent));
     if let Some((r, _)) = level {
@@ -177,7 +180,6 @@ fn evaluate(
             p.regime, s.destination
         ));
     }
-    cites.dedup();
     if !subject.is_empty() {
         Verdict::Subject(subject, cites, low_conf)
     } else if !missing.is_empty() {

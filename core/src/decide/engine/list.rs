@@ -171,7 +171,6 @@ fn chart(
     out: &mut Requirements,
 ) {
     let row = p.chart_row(&s.destination, s.as_of);
-    let dest = destination(p, s);
     if let Some(row) = row
         && row.part_746
     {
@@ -193,8 +192,9 @@ fn chart(
                 cite_treated_as(p, s, d);
                 d.low_confidence |= low(row.confidence);
                 d.explanation = format!(
-                    "The {} has an X for {column} and {dest}: a license is required for the listed entries{}{}.",
+                    "The {} has an X for {column} and {}: a license is required for the listed entries{}{}.",
                     p.chart_name,
+                    destination(p, s),
                     unless
                         .map(|u| format!(" unless {u}, which the request does not say"))
                         .unwrap_or_default(),
@@ -221,8 +221,9 @@ fn chart(
                         None => d.cite(std::slice::from_ref(&p.source)),
                     }
                     d.explanation = format!(
-                        "The rule pack does not know the {} cell for {column} and {dest} on {}, so whether a license is required cannot be told.",
+                        "The rule pack does not know the {} cell for {column} and {} on {}, so whether a license is required cannot be told.",
                         p.chart_name,
+                        destination(p, s),
                         crate::dates::format(s.as_of)
                     );
                     d.missing_facts.push(format!(
@@ -249,7 +250,7 @@ fn embargo_rule(p: &RegimePolicy, s: &Shipment) -> bool {
         r.items == Items::All
             && v.contains(s.as_of)
             && r.outcome.severity() >= Outcome::LicenseRequired.severity()
-            && p.selects(&r.destinations, &s.destination, s.as_of)
+            && s.destined(p, &r.destinations).is_some()
     })
 }
 
@@ -320,7 +321,7 @@ fn controls(
                 (Some(col), _) => p
                     .chart_row(&s.destination, on)
                     .is_none_or(|r| r.part_746 || r.cell(col) != Some(false)),
-                (None, Some(sel)) => p.selects(sel, &s.destination, on),
+                (None, Some(sel)) => s.destined(p, sel).is_some(),
                 (None, None) => true,
             };
             if would {
@@ -331,7 +332,7 @@ fn controls(
         if let Some(col) = &c.column {
             chart(p, s, col, c.unless.as_deref(), &row.cited.citations, out);
         } else if let Some(sel) = &c.destinations {
-            let Some(selected) = p.select(sel, &s.destination, on) else {
+            let Some(selected) = s.destined(p, sel) else {
                 continue;
             };
             let outcome = match c.unless {
@@ -430,12 +431,7 @@ fn listed_rules(
             covered_reasons.push(reason);
         }
         covered_entry = true;
-        let Some(selected) = p.select_in(
-            &rule.destinations,
-            &s.destination,
-            s.subdivision.as_deref(),
-            on,
-        ) else {
+        let Some(selected) = s.destined(p, &rule.destinations) else {
             continue;
         };
         out.push(

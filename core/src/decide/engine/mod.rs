@@ -7,7 +7,9 @@ use time::Date;
 
 use crate::dates;
 
-use super::policy::{Confidence, Items, Outcome, PolicySet, RegimePolicy, ReviewPolicy};
+use super::policy::{
+    Confidence, DestinationSelector, Items, Outcome, PolicySet, RegimePolicy, ReviewPolicy,
+};
 use super::screening::{ListEffect, ScreeningSet};
 
 mod authorize;
@@ -192,6 +194,17 @@ impl Source {
 }
 
 impl Shipment {
+    /// Whether `sel` picks this shipment's destination on its date: by its
+    /// country, or by the subdivision a selector names (`UA-43`).
+    fn destined(&self, p: &RegimePolicy, sel: &DestinationSelector) -> Option<Confidence> {
+        p.select_in(
+            sel,
+            &self.destination,
+            self.subdivision.as_deref(),
+            self.as_of,
+        )
+    }
+
     /// The held authorization of `regime` with `code`, if the request names it.
     pub fn holds(&self, regime: &str, code: &str) -> Option<&HeldAuthorization> {
         self.held
