@@ -70,7 +70,7 @@ pub fn fdp_paragraphs(license_requirement: &str) -> Vec<String> {
 fn paragraph_matches(rule: &str, listed: &str) -> bool {
     rule == listed
         || rule
-            .strip_prefix(listed.trim_end_matches(')'))
+            .strip_prefix(listed)
             .is_some_and(|rest| rest.starts_with('('))
 }
 
@@ -257,5 +257,20 @@ pub(super) fn decide(
             d.missing_facts = missing;
             vec![d]
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bare_listing_paragraph_counts_for_each_subparagraph() {
+        assert!(paragraph_matches("734.9(e)(1)", "734.9(e)(1)"));
+        assert!(paragraph_matches("734.9(e)(1)", "734.9(e)"));
+        assert!(paragraph_matches("734.9(e)(3)", "734.9(e)"));
+        assert!(!paragraph_matches("734.9(e)(1)", "734.9(e)(2)"));
+        assert!(!paragraph_matches("734.9(e)(1)", "734.9(g)"));
+        assert!(!paragraph_matches("734.9(g)", "734.9(e)"));
     }
 }
