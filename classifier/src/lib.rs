@@ -92,8 +92,11 @@ impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let rules = SharedRules::new(load_rules(&config)?);
         let registry = Arc::new(Registry::default());
-        let service = ClassifierServiceServer::new(Classifier::new(rules.clone(), config.echo))
-            .max_decoding_message_size(config.limits.max_decoding_message_size);
+        let service = ClassifierServiceServer::new(
+            Classifier::new(rules.clone(), config.echo)
+                .with_stream_idle_timeout(config.limits.stream_idle_timeout),
+        )
+        .max_decoding_message_size(config.limits.max_decoding_message_size);
         let mut server = BoundServer::bind(
             Listen {
                 grpc: config.listen,

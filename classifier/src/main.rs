@@ -31,6 +31,8 @@ enum Command {
     Healthcheck(HealthcheckArgs),
 }
 
+exportctl_runtime::limit_args!(ClassifierLimits, "CLASSIFIER_");
+
 /// How to serve.
 #[derive(Debug, clap::Args)]
 struct Args {
@@ -64,12 +66,8 @@ struct Args {
     /// How often --rules is checked for changes, milliseconds (SIGHUP reloads at once).
     #[arg(long, env = "CLASSIFIER_RELOAD_INTERVAL_MS", default_value_t = 2000)]
     reload_interval_ms: u64,
-    /// Calls served at once; more are answered RESOURCE_EXHAUSTED at once (load shedding).
-    #[arg(long, env = "CLASSIFIER_MAX_IN_FLIGHT", default_value_t = exportctl_runtime::server::DEFAULT_MAX_IN_FLIGHT)]
-    max_in_flight: usize,
-    /// Turn off HTTP/2 write coalescing (plain sockets, one write per flush): for A/B runs.
-    #[arg(long, env = "CLASSIFIER_NO_WRITE_COALESCING")]
-    no_write_coalescing: bool,
+    #[command(flatten)]
+    limits: ClassifierLimits,
     /// Check the rule packs and exit.
     #[arg(long)]
     check: bool,
@@ -107,11 +105,7 @@ async fn main() -> anyhow::Result<ExitCode> {
             None => Vec::new(),
         },
         reload_interval: std::time::Duration::from_millis(args.reload_interval_ms.max(100)),
-        limits: exportctl_runtime::server::Limits {
-            max_in_flight: args.max_in_flight,
-            write_coalescing: !args.no_write_coalescing,
-            ..Default::default()
-        },
+        limits: args.limits.limits(),
         ..Config::default()
     };
     if args.check {

@@ -7,8 +7,8 @@ use exportctl_proto::classifier::classifier_service_server::ClassifierService;
 use exportctl_runtime::FieldViolation;
 use exportctl_runtime::errors::{bad_request, to_rpc_status};
 use tokio::sync::mpsc;
+use tokio_stream::Stream;
 use tokio_stream::wrappers::ReceiverStream;
-use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status, Streaming};
 
 use crate::convert;
@@ -29,11 +29,23 @@ pub type SharedRules = exportctl_runtime::shared::Shared<RuleSet>;
 pub struct Classifier {
     rules: SharedRules,
     echo: bool,
+    stream_idle_timeout: std::time::Duration,
 }
 
 impl Classifier {
     pub fn new(rules: SharedRules, echo: bool) -> Self {
-        Self { rules, echo }
+        Self {
+            rules,
+            echo,
+            stream_idle_timeout: exportctl_runtime::server::Limits::default().stream_idle_timeout,
+        }
+    }
+
+    /// Ends a ClassifyStream with DEADLINE_EXCEEDED when its client sends
+    /// nothing for `idle` (`--stream-idle-timeout`).
+    pub fn with_stream_idle_timeout(mut self, idle: std::time::Duration) -> Self {
+        self.stream_idle_timeout = idle;
+        self
     }
 }
 
@@ -87,9 +99,10 @@ impl ClassifierService for Classifier {
         let (tx, rx) = mpsc::channel(STREAM_BUFFER);
         // One snapshot for the whole stream: a reload mid-stream does not change its answers.
         let rules = self.rules.current();
+        let idle = self.stream_idle_timeout;
         tokio::spawn(async move {
             let mut index = 0usize;
-            while let Some(item) = input.next().await {
+            while let Some(item) = exportctl_runtime::shed::next_within(&mut input, idle).await {
                 let reply = match item {
                     Ok(req) => match classify(&rules, &req) {
                         Ok(resp) => Ok(resp),
@@ -103,7 +116,7 @@ impl ClassifierService for Classifier {
                             })
                         }
                     },
-                    // The client's stream broke: report it and stop.
+                    // The client's stream broke or went quiet: report it and stop.
                     Err(status) => Err(status),
                 };
                 let stop = reply.is_err();

@@ -44,7 +44,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the classifier and the licensing service in one process.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Classify one product with the running classifier service.
     ///
     /// The spec comes from flags, e.g.
@@ -273,19 +273,18 @@ struct ServeArgs {
     /// served beside it, instead of over a loopback gRPC connection.
     #[arg(long, env = "EXPORTCTL_IN_PROCESS_CLASSIFIER")]
     in_process_classifier: bool,
-    /// Turn off HTTP/2 write coalescing in both services (plain sockets, one write per flush): for A/B runs.
-    #[arg(long, env = "EXPORTCTL_NO_WRITE_COALESCING")]
-    no_write_coalescing: bool,
+    /// Bounds on calls, streams and connections, for both services.
+    #[command(flatten)]
+    limits: ServeLimits,
     #[command(flatten)]
     screening: exportctl_licensing::ScreeningArgs,
 }
 
+exportctl_runtime::limit_args!(ServeLimits, "EXPORTCTL_");
+
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let telemetry = telemetry::init(args.log_format, "exportctl");
-    let limits = exportctl_runtime::server::Limits {
-        write_coalescing: !args.no_write_coalescing,
-        ..Default::default()
-    };
+    let limits = args.limits.limits();
     let classifier = exportctl_classifier::Application::build(exportctl_classifier::Config {
         listen: args.classifier_listen,
         rules: args.rules,
@@ -490,7 +489,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[tokio::main]
 async fn main() -> ExitCode {
     match Cli::parse().command {
-        Command::Serve(args) => match serve(args).await {
+        Command::Serve(args) => match serve(*args).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("error: {e:#}");

@@ -33,6 +33,8 @@ enum Command {
     Healthcheck(HealthcheckArgs),
 }
 
+exportctl_runtime::limit_args!(LicensingLimits, "LICENSING_");
+
 /// How to serve.
 #[derive(Debug, clap::Args)]
 struct Args {
@@ -95,12 +97,8 @@ struct Args {
     /// How often --policy is checked for changes, milliseconds (SIGHUP reloads at once).
     #[arg(long, env = "LICENSING_RELOAD_INTERVAL_MS", default_value_t = 2000)]
     reload_interval_ms: u64,
-    /// Calls served at once; more are answered RESOURCE_EXHAUSTED at once (load shedding).
-    #[arg(long, env = "LICENSING_MAX_IN_FLIGHT", default_value_t = exportctl_runtime::server::DEFAULT_MAX_IN_FLIGHT)]
-    max_in_flight: usize,
-    /// Turn off HTTP/2 write coalescing (plain sockets, one write per flush): for A/B runs.
-    #[arg(long, env = "LICENSING_NO_WRITE_COALESCING")]
-    no_write_coalescing: bool,
+    #[command(flatten)]
+    limits: LicensingLimits,
     #[command(flatten)]
     screening: ScreeningArgs,
     /// Check the policy packs and exit.
@@ -155,11 +153,7 @@ async fn main() -> anyhow::Result<ExitCode> {
             },
         ),
         reload_interval: Duration::from_millis(args.reload_interval_ms.max(100)),
-        limits: exportctl_runtime::server::Limits {
-            max_in_flight: args.max_in_flight,
-            write_coalescing: !args.no_write_coalescing,
-            ..Default::default()
-        },
+        limits: args.limits.limits(),
         ..Config::default()
     };
     args.screening.apply(&mut config);

@@ -33,12 +33,33 @@ pub type MeteredRouter = Router<
 pub struct Limits {
     /// Largest request message accepted, bytes.
     pub max_decoding_message_size: usize,
-    /// Concurrent streams per HTTP/2 connection.
+    /// Concurrent streams (calls) per HTTP/2 connection, announced in the
+    /// server's SETTINGS: a client cannot open more on one connection.
     pub max_concurrent_streams: u32,
     /// Calls served at once by the whole server (a stream counts until it
     /// ends); more are answered RESOURCE_EXHAUSTED at once. Health checks
     /// are not counted.
     pub max_in_flight: usize,
+    /// Streaming calls served at once (default: half of `max_in_flight`;
+    /// always fewer than it, so unary calls keep slots).
+    pub max_streams: Option<usize>,
+    /// Streaming calls one connection may hold open at once.
+    pub max_streams_per_connection: usize,
+    /// A stream whose client sends nothing for this long ends with
+    /// DEADLINE_EXCEEDED.
+    pub stream_idle_timeout: std::time::Duration,
+    /// Connections open at once (kept within the file-descriptor limit); at
+    /// the cap the idlest gives way, or a new one is refused when all are busy.
+    pub max_connections: usize,
+    /// A connection must send its first bytes, and a TLS client finish its
+    /// handshake, within this long.
+    pub handshake_timeout: std::time::Duration,
+    /// A connection with no call in flight for this long is closed.
+    pub idle_timeout: std::time::Duration,
+    /// HTTP/2 PING sent after this long without a frame from the client ...
+    pub keepalive_interval: std::time::Duration,
+    /// ... and the connection closed when its answer takes longer than this.
+    pub keepalive_timeout: std::time::Duration,
     /// Longest a unary call may run on the server (a smaller `grpc-timeout`
     /// from the caller wins); past it the call is cancelled.
     pub timeout: std::time::Duration,
@@ -55,14 +76,99 @@ pub const DEFAULT_MAX_IN_FLIGHT: usize = 256;
 
 impl Default for Limits {
     fn default() -> Self {
+        use std::time::Duration;
         Self {
             max_decoding_message_size: 4 * 1024 * 1024,
-            max_concurrent_streams: 1024,
+            max_concurrent_streams: 128,
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
-            timeout: std::time::Duration::from_secs(60),
+            max_streams: None,
+            max_streams_per_connection: 16,
+            stream_idle_timeout: Duration::from_secs(30),
+            max_connections: 1024,
+            handshake_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(30),
+            keepalive_interval: Duration::from_secs(20),
+            keepalive_timeout: Duration::from_secs(10),
+            timeout: Duration::from_secs(60),
             write_coalescing: true,
         }
     }
+}
+
+impl Limits {
+    /// How calls and streams are admitted under these limits.
+    pub fn admission(&self) -> crate::shed::Admission {
+        crate::shed::Admission::new(
+            self.max_in_flight,
+            self.max_streams,
+            self.max_streams_per_connection,
+        )
+    }
+}
+
+/// The limit flags of a service binary, with its environment prefix: `limit_args!(ClassifierLimits, "CLASSIFIER_")`.
+#[macro_export]
+macro_rules! limit_args {
+    ($name:ident, $prefix:literal) => {
+        /// Bounds on calls, streams and connections.
+        #[derive(Debug, Clone, clap::Args)]
+        pub struct $name {
+            /// Calls served at once; more are answered RESOURCE_EXHAUSTED at once (load shedding).
+            #[arg(long, env = concat!($prefix, "MAX_IN_FLIGHT"), default_value_t = $crate::server::DEFAULT_MAX_IN_FLIGHT)]
+            pub max_in_flight: usize,
+            /// Streaming calls served at once [default: half of --max-in-flight; always fewer than it].
+            #[arg(long, env = concat!($prefix, "MAX_STREAMS"))]
+            pub max_streams: Option<usize>,
+            /// Streaming calls one connection may hold open.
+            #[arg(long, env = concat!($prefix, "MAX_STREAMS_PER_CONNECTION"), default_value_t = 16)]
+            pub max_streams_per_connection: usize,
+            /// A stream whose client sends nothing for this many seconds ends with DEADLINE_EXCEEDED.
+            #[arg(long, env = concat!($prefix, "STREAM_IDLE_TIMEOUT"), value_name = "SECONDS", default_value_t = 30)]
+            pub stream_idle_timeout: u64,
+            /// HTTP/2 streams (calls) one connection may have open (SETTINGS_MAX_CONCURRENT_STREAMS).
+            #[arg(long, env = concat!($prefix, "MAX_CONCURRENT_STREAMS"), default_value_t = 128)]
+            pub max_concurrent_streams: u32,
+            /// Connections open at once (lowered to fit the file-descriptor limit).
+            #[arg(long, env = concat!($prefix, "MAX_CONNECTIONS"), default_value_t = 1024)]
+            pub max_connections: usize,
+            /// Seconds a new connection has to send its first bytes (and a TLS client to finish its handshake).
+            #[arg(long, env = concat!($prefix, "HANDSHAKE_TIMEOUT"), value_name = "SECONDS", default_value_t = 10)]
+            pub handshake_timeout: u64,
+            /// Seconds a connection with no call in flight stays open.
+            #[arg(long, env = concat!($prefix, "IDLE_TIMEOUT"), value_name = "SECONDS", default_value_t = 30)]
+            pub idle_timeout: u64,
+            /// Seconds without a frame from the client before the server sends an HTTP/2 PING.
+            #[arg(long, env = concat!($prefix, "KEEPALIVE_INTERVAL"), value_name = "SECONDS", default_value_t = 20)]
+            pub keepalive_interval: u64,
+            /// Seconds the answer to a PING may take before the connection is closed.
+            #[arg(long, env = concat!($prefix, "KEEPALIVE_TIMEOUT"), value_name = "SECONDS", default_value_t = 10)]
+            pub keepalive_timeout: u64,
+            /// Turn off HTTP/2 write coalescing (plain sockets, one write per flush): for A/B runs.
+            #[arg(long, env = concat!($prefix, "NO_WRITE_COALESCING"))]
+            pub no_write_coalescing: bool,
+        }
+
+        impl $name {
+            /// The limits these flags set (the rest at their defaults).
+            pub fn limits(&self) -> $crate::server::Limits {
+                use std::time::Duration;
+                $crate::server::Limits {
+                    max_in_flight: self.max_in_flight,
+                    max_streams: self.max_streams,
+                    max_streams_per_connection: self.max_streams_per_connection.max(1),
+                    stream_idle_timeout: Duration::from_secs(self.stream_idle_timeout.max(1)),
+                    max_concurrent_streams: self.max_concurrent_streams.max(1),
+                    max_connections: self.max_connections.max(1),
+                    handshake_timeout: Duration::from_secs(self.handshake_timeout.max(1)),
+                    idle_timeout: Duration::from_secs(self.idle_timeout.max(1)),
+                    keepalive_interval: Duration::from_secs(self.keepalive_interval.max(1)),
+                    keepalive_timeout: Duration::from_secs(self.keepalive_timeout.max(1)),
+                    write_coalescing: !self.no_write_coalescing,
+                    ..Default::default()
+                }
+            }
+        }
+    };
 }
 
 /// A router serving health and reflection for the given descriptor sets (the
@@ -74,6 +180,7 @@ pub fn standard_router(
     registry: Arc<Registry>,
     keys: ApiKeys,
     tls: Option<&crate::tls::ServerTls>,
+    connections: Option<Arc<crate::edge::Connections>>,
 ) -> std::io::Result<(MeteredRouter, HealthReporter)> {
     let (reporter, health) = tonic_health::server::health_reporter();
     let mut v1 = tonic_reflection::server::Builder::configure()
@@ -82,6 +189,7 @@ pub fn standard_router(
     let mut v1alpha = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET);
+    let streaming = crate::shed::StreamingMethods::from_descriptor_sets(descriptor_sets);
     for set in descriptor_sets {
         v1 = v1.register_encoded_file_descriptor_set(set);
         v1alpha = v1alpha.register_encoded_file_descriptor_set(set);
@@ -89,17 +197,23 @@ pub fn standard_router(
     let mut builder = Server::builder();
     if let Some(tls) = tls {
         builder = builder
-            .tls_config(tls.config()?)
+            .tls_config(tls.config()?.timeout(limits.handshake_timeout))
             .map_err(std::io::Error::other)?;
     }
     let router = builder
         .max_concurrent_streams(limits.max_concurrent_streams)
         .tcp_nodelay(true)
+        .http2_keepalive_interval(Some(limits.keepalive_interval))
+        .http2_keepalive_timeout(Some(limits.keepalive_timeout))
         .timeout(limits.timeout)
         .layer(SmallFramesLayer::new(limits.write_coalescing))
         .layer(ServerSpanLayer)
         .layer(GrpcMetricsLayer::new(registry))
-        .layer(LoadShedLayer::new(limits.max_in_flight))
+        .layer(LoadShedLayer::with(
+            limits.admission(),
+            streaming,
+            connections,
+        ))
         .layer(AuthLayer::new(keys))
         .add_service(health)
         .add_service(v1.build_v1().map_err(std::io::Error::other)?)
@@ -153,7 +267,7 @@ pub fn grpc_timeout(metadata: &tonic::metadata::MetadataMap) -> Option<std::time
 /// its router, ready to serve.
 pub struct BoundServer {
     addr: std::net::SocketAddr,
-    incoming: crate::transport::CoalescedIncoming,
+    incoming: crate::edge::EdgeIncoming,
     router: MeteredRouter,
     metrics: Option<(tokio::net::TcpListener, Arc<Registry>)>,
     companions: Vec<std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>>,
@@ -189,14 +303,40 @@ impl BoundServer {
             Some(a) => Some((tokio::net::TcpListener::bind(a).await?, registry.clone())),
             None => None,
         };
-        let (router, health) =
-            standard_router(limits, descriptor_sets, registry, keys, listen.tls.as_ref())?;
+        let (max_connections, fd_limit) = crate::edge::fd_budget(limits.max_connections);
+        if max_connections < limits.max_connections {
+            tracing::warn!(
+                wanted = limits.max_connections,
+                admitted = max_connections,
+                fd_limit,
+                "--max-connections lowered to fit the file-descriptor limit"
+            );
+        }
+        let connections = Arc::new(crate::edge::Connections::new(
+            max_connections,
+            limits.handshake_timeout,
+            limits.idle_timeout,
+        ));
+        {
+            let edge = connections.clone();
+            registry.render_with(move |out| edge.render(out));
+        }
+        let (router, health) = standard_router(
+            limits,
+            descriptor_sets,
+            registry,
+            keys,
+            listen.tls.as_ref(),
+            Some(connections.clone()),
+        )?;
         health
             .set_service_status(service_name, tonic_health::ServingStatus::Serving)
             .await;
-        let incoming = crate::transport::CoalescedIncoming::new(
+        let incoming = crate::edge::EdgeIncoming::new(
             tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)),
+            connections,
             limits.write_coalescing,
+            listen.tls.is_none(),
         );
         Ok(Self {
             addr,

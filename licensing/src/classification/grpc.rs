@@ -68,6 +68,30 @@ impl ClassifierClient {
     }
 }
 
+/// Sends a call, and once more when it failed in the transport before the
+/// classifier answered (the connection was closed under it: the classifier's
+/// idle timeout, a restart). The classifier's calls change nothing, so a
+/// second try is safe; an answer from the classifier is never retried.
+async fn once_more<T, F, Fut>(mut send: F) -> Result<T, Status>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<tonic::Response<T>, Status>>,
+{
+    match send().await {
+        Err(status) if failed_in_transport(&status) => Ok(send().await?.into_inner()),
+        answered => Ok(answered?.into_inner()),
+    }
+}
+
+/// A status made from a transport error (it carries the error as its source)
+/// rather than one the server sent.
+fn failed_in_transport(status: &Status) -> bool {
+    matches!(
+        status.code(),
+        tonic::Code::Unavailable | tonic::Code::Unknown | tonic::Code::Cancelled
+    ) && std::error::Error::source(status).is_some()
+}
+
 #[tonic::async_trait]
 impl ClassifierPort for ClassifierClient {
     async fn classify(
@@ -75,9 +99,13 @@ impl ClassifierPort for ClassifierClient {
         req: cpb::ClassifyRequest,
         call: &Call<'_>,
     ) -> Result<cpb::ClassifyResponse, Status> {
-        let mut request = tonic::Request::new(req);
-        self.prepare(&mut request, call);
-        Ok(self.inner.clone().classify(request).await?.into_inner())
+        once_more(|| {
+            let mut request = tonic::Request::new(req.clone());
+            self.prepare(&mut request, call);
+            let mut client = self.inner.clone();
+            async move { client.classify(request).await }
+        })
+        .await
     }
 
     async fn get_entry(
@@ -85,19 +113,22 @@ impl ClassifierPort for ClassifierClient {
         req: cpb::GetEntryRequest,
         call: &Call<'_>,
     ) -> Result<cpb::GetEntryResponse, Status> {
-        let mut request = tonic::Request::new(req);
-        self.prepare(&mut request, call);
-        Ok(self.inner.clone().get_entry(request).await?.into_inner())
+        once_more(|| {
+            let mut request = tonic::Request::new(req.clone());
+            self.prepare(&mut request, call);
+            let mut client = self.inner.clone();
+            async move { client.get_entry(request).await }
+        })
+        .await
     }
 
     async fn describe_rules(&self, call: &Call<'_>) -> Result<cpb::DescribeRulesResponse, Status> {
-        let mut request = tonic::Request::new(cpb::DescribeRulesRequest {});
-        self.prepare(&mut request, call);
-        Ok(self
-            .inner
-            .clone()
-            .describe_rules(request)
-            .await?
-            .into_inner())
+        once_more(|| {
+            let mut request = tonic::Request::new(cpb::DescribeRulesRequest {});
+            self.prepare(&mut request, call);
+            let mut client = self.inner.clone();
+            async move { client.describe_rules(request).await }
+        })
+        .await
     }
 }

@@ -1,7 +1,7 @@
 //! [`CoalescedWrites`]: connection I/O whose writes wait for h2's flush,
 //! which is put off once so that the calls ready to answer share one write;
-//! [`CoalescedIncoming`] and [`CoalescingConnector`] give it to accepted and
-//! client connections. See the [module above](super) for the h2 behaviour it
+//! [`crate::edge::EdgeIncoming`] and [`CoalescingConnector`] give it to
+//! accepted and client connections. See the [module above](super) for the h2 behaviour it
 //! depends on.
 
 use std::io;
@@ -139,30 +139,6 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for CoalescedWrites<T> {
     fn is_write_vectored(&self) -> bool {
         // Vectored writes make h2 queue frames of 256 bytes and more instead of copying them.
         !self.coalesce && self.inner.is_write_vectored()
-    }
-}
-
-/// Accepted connections, each with its writes coalesced (unless coalescing is off).
-#[derive(Debug)]
-pub struct CoalescedIncoming {
-    incoming: tonic::transport::server::TcpIncoming,
-    coalesce: bool,
-}
-
-impl CoalescedIncoming {
-    pub fn new(incoming: tonic::transport::server::TcpIncoming, coalesce: bool) -> Self {
-        Self { incoming, coalesce }
-    }
-}
-
-impl tokio_stream::Stream for CoalescedIncoming {
-    type Item = io::Result<CoalescedWrites<tokio::net::TcpStream>>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let coalesce = self.coalesce;
-        Pin::new(&mut self.incoming).poll_next(cx).map(|accepted| {
-            accepted.map(|r| r.map(|tcp| CoalescedWrites::with_coalescing(tcp, coalesce)))
-        })
     }
 }
 

@@ -21,7 +21,8 @@
 //! On loopback a write also runs the receiving side's TCP processing, so
 //! writes were the largest cost of a call. The three pieces here:
 //!
-//! - [`CoalescedWrites`] ([`coalesce`]) reports no vectored writes (so h2
+//! - [`CoalescedWrites`] ([`coalesce`]), which [`crate::edge::EdgeIncoming`]
+//!   gives every accepted connection, reports no vectored writes (so h2
 //!   copies frames under 1,024 bytes), holds what h2 writes until h2
 //!   flushes, and puts each flush off once by waking its own task, which
 //!   tokio queues behind the tasks already ready: the calls ready to answer
@@ -52,7 +53,7 @@
 pub mod coalesce;
 pub mod frames;
 
-pub use coalesce::{CoalescedIncoming, CoalescedWrites, CoalescingConnector};
+pub use coalesce::{CoalescedWrites, CoalescingConnector};
 pub use frames::{SmallFrames, SmallFramesBody, SmallFramesFuture, SmallFramesLayer};
 
 #[cfg(test)]

@@ -156,7 +156,7 @@ async fn fewest_writes_per_burst(write_coalescing: bool) -> usize {
     };
     let keys = crate::auth::ApiKeys::new(Vec::new(), |_| None).unwrap();
     let (router, _health) =
-        standard_router(limits, &[], Arc::default(), keys, None).expect("router");
+        standard_router(limits, &[], Arc::default(), keys, None, None).expect("router");
     let router = router.add_service(ClassifierServiceServer::new(EchoOnly));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

@@ -13,6 +13,7 @@
 
 mod auth;
 mod classifier;
+mod edge;
 mod licensing;
 mod metrics;
 mod overload;

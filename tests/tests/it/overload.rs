@@ -107,30 +107,39 @@ async fn decide_beyond_capacity_is_shed_at_once_and_nothing_shed_is_recorded() {
 
 #[tokio::test]
 async fn a_stream_holds_its_slot_and_health_checks_are_never_shed() {
+    // Two slots: one for streams, one kept for unary calls.
     let classifier = start_classifier(exportctl_classifier::Config {
         limits: Limits {
-            max_in_flight: 1,
+            max_in_flight: 2,
             ..Default::default()
         },
         ..Default::default()
     })
     .await;
     let mut client = classifier_client(&classifier).await;
-    let (tx, rx) = tokio::sync::mpsc::channel(4);
-    let mut stream = client
-        .classify_stream(tokio_stream::wrappers::ReceiverStream::new(rx))
-        .await
-        .unwrap()
-        .into_inner();
+    let open_stream = |mut client: exportctl_proto::classifier::classifier_service_client::ClassifierServiceClient<tonic::transport::Channel>| async move {
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        let stream = client
+            .classify_stream(tokio_stream::wrappers::ReceiverStream::new(rx))
+            .await
+            .map(tonic::Response::into_inner);
+        (tx, stream)
+    };
+    let (tx, stream) = open_stream(client.clone()).await;
+    let mut stream = stream.unwrap();
     tx.send(gallium_nitride_classify()).await.unwrap();
     assert!(stream.message().await.unwrap().is_some());
 
-    // The open stream is the one call in flight.
-    let refused = client
-        .classify(gallium_nitride_classify())
-        .await
-        .unwrap_err();
+    // The open stream holds the one stream slot: a second stream is refused ...
+    let (_tx2, refused) = open_stream(client.clone()).await;
+    let refused = refused.unwrap_err();
     assert_eq!(refused.code(), Code::ResourceExhausted);
+    assert!(
+        refused.message().contains("streams already open"),
+        "{refused:?}"
+    );
+    // ... while a unary call still has its slot.
+    client.classify(gallium_nitride_classify()).await.unwrap();
     let mut health = tonic_health::pb::health_client::HealthClient::new(
         tonic::transport::Endpoint::from_shared(classifier.url())
             .unwrap()
@@ -156,15 +165,15 @@ async fn a_stream_holds_its_slot_and_health_checks_are_never_shed() {
     assert!(stream.message().await.unwrap().is_none());
     let mut admitted = false;
     for _ in 0..50 {
-        match client.classify(gallium_nitride_classify()).await {
-            Ok(_) => {
+        match open_stream(client.clone()).await {
+            (_tx, Ok(_)) => {
                 admitted = true;
                 break;
             }
-            Err(s) if s.code() == Code::ResourceExhausted => {
+            (_, Err(s)) if s.code() == Code::ResourceExhausted => {
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
-            Err(s) => panic!("{s:?}"),
+            (_, Err(s)) => panic!("{s:?}"),
         }
     }
     assert!(admitted, "the stream's slot was never released");

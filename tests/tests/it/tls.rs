@@ -18,14 +18,14 @@ use rcgen::{BasicConstraints, CertificateParams, ExtendedKeyUsagePurpose, IsCa, 
 use tonic::Code;
 use tonic::transport::Endpoint;
 
-struct Pki {
+pub(crate) struct Pki {
     dir: PathBuf,
 }
 
 impl Pki {
     /// A CA, a server certificate for localhost/127.0.0.1 and a client certificate,
     /// plus a second, unrelated CA.
-    fn generate(name: &str) -> Self {
+    pub(crate) fn generate(name: &str) -> Self {
         let dir = std::env::temp_dir().join(format!("exportctl-tls-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
@@ -60,11 +60,11 @@ impl Pki {
         Pki { dir }
     }
 
-    fn path(&self, f: &str) -> PathBuf {
+    pub(crate) fn path(&self, f: &str) -> PathBuf {
         self.dir.join(f)
     }
 
-    fn server(&self) -> ServerTls {
+    pub(crate) fn server(&self) -> ServerTls {
         ServerTls {
             cert: self.path("server.pem"),
             key: self.path("server-key.pem"),
