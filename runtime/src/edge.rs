@@ -4,10 +4,14 @@
 //! - **A connection cap** ([`Connections`]): at most `max_connections` are
 //!   open at once. At the cap, a new connection takes the place of the one
 //!   that has been idle longest (no call in flight; a connection that never
-//!   sent a byte goes first); when every open connection has a call in
-//!   flight, the new one is refused — on a plaintext server with an HTTP/2
-//!   `GOAWAY` (`ENHANCE_YOUR_CALM`, "connection limit reached") so that a
-//!   gRPC client reports why, under TLS by closing it.
+//!   sent a byte goes first). When every open connection has a call in
+//!   flight, up to [`HEALTH_HEADROOM`] more are admitted *for health checks
+//!   only* (any other call on them is answered `RESOURCE_EXHAUSTED`), each
+//!   closed [`HEADROOM_TIMEOUT`] after it falls silent, so that a liveness
+//!   probe still gets an answer from a saturated server. Beyond that a new
+//!   connection is refused — on a plaintext server with an HTTP/2 `GOAWAY`
+//!   (`ENHANCE_YOUR_CALM`, "connection limit reached") so that a gRPC client
+//!   reports why, under TLS by closing it.
 //! - **A handshake timeout**: a connection that has sent nothing within
 //!   `handshake_timeout` is closed (TLS handshakes get the same bound from
 //!   tonic's TLS acceptor).
@@ -45,8 +49,15 @@ use crate::transport::CoalescedWrites;
 const ARRIVAL_GRACE: Duration = Duration::from_secs(1);
 /// Pause after an accept failed for want of file descriptors.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(20);
-/// Descriptors kept out of the connection budget (ledger, metrics, listeners, health checks).
+/// Descriptors kept out of the connection budget (ledger, metrics,
+/// listeners, the health-check headroom).
 pub const FD_RESERVE: u64 = 64;
+/// Connections admitted above the cap, for health checks only.
+pub const HEALTH_HEADROOM: usize = 8;
+/// Handshake and idle timeout of a headroom connection.
+pub const HEADROOM_TIMEOUT: Duration = Duration::from_secs(2);
+/// The one call a headroom connection may make.
+pub const HEALTH_CHECK: &str = "/grpc.health.v1.Health/Check";
 
 /// What a server sends a connection it cannot admit: an empty SETTINGS frame
 /// (the server preface) and a GOAWAY (last stream 0, ENHANCE_YOUR_CALM) whose
@@ -103,6 +114,8 @@ pub struct Connections {
 #[derive(Debug)]
 pub struct Connection {
     epoch: Instant,
+    /// Admitted above the cap: health checks only, short timeouts.
+    headroom: bool,
     accepted_ms: u64,
     calls: AtomicUsize,
     streams: AtomicUsize,
@@ -115,10 +128,11 @@ pub struct Connection {
 }
 
 impl Connection {
-    fn new(epoch: Instant) -> Self {
+    fn new(epoch: Instant, headroom: bool) -> Self {
         let now = ms_since(epoch);
         Self {
             epoch,
+            headroom,
             accepted_ms: now,
             calls: AtomicUsize::new(0),
             streams: AtomicUsize::new(0),
@@ -146,6 +160,11 @@ impl Connection {
             },
             streams,
         )
+    }
+
+    /// Whether this connection was admitted above the cap, for health checks only.
+    pub fn is_headroom(&self) -> bool {
+        self.headroom
     }
 
     /// Calls in flight on this connection.
@@ -218,25 +237,34 @@ impl Connections {
         self.open.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Admits a connection from `peer`, closing the idlest one to make room
-    /// at the cap; `None` when every open connection is busy.
+    /// Admits a connection from `peer`: under the cap; at the cap in place of
+    /// the idlest connection; when all are busy, in the health-check
+    /// headroom; `None` when that is full too.
     fn admit(&self, peer: SocketAddr) -> Option<Arc<Connection>> {
         let mut open = self.lock();
-        if open.len() >= self.max && !Self::evict_idlest(&mut open) {
-            self.stats.refused.fetch_add(1, Ordering::Relaxed);
-            return None;
+        let mut headroom = false;
+        if open.len() >= self.max {
+            let above = open.values().filter(|c| c.headroom).count();
+            if open.len() - above >= self.max && !Self::evict_idlest(&mut open) {
+                if above >= HEALTH_HEADROOM {
+                    self.stats.refused.fetch_add(1, Ordering::Relaxed);
+                    return None;
+                }
+                headroom = true;
+            }
         }
-        let connection = Arc::new(Connection::new(self.epoch));
+        let connection = Arc::new(Connection::new(self.epoch, headroom));
         open.insert(peer, connection.clone());
         self.stats.accepted.fetch_add(1, Ordering::Relaxed);
         Some(connection)
     }
 
-    /// Closes the open connection idle longest, if one has no call in flight.
+    /// Closes the open connection idle longest, if one (within the cap) has
+    /// no call in flight.
     fn evict_idlest(open: &mut HashMap<SocketAddr, Arc<Connection>>) -> bool {
         let victim = open
             .iter()
-            .filter(|(_, c)| c.calls() == 0)
+            .filter(|(_, c)| c.calls() == 0 && !c.headroom)
             .min_by_key(|(_, c)| c.eviction_key())
             .map(|(peer, _)| *peer);
         match victim.and_then(|peer| open.remove(&peer)) {
@@ -285,8 +313,9 @@ impl Connections {
         if c.closing.load(Ordering::Acquire) {
             return Err(Closed::Evicted);
         }
+        let (handshake_timeout, idle_timeout) = self.timeouts(c);
         if !c.seen_bytes.load(Ordering::Acquire) {
-            let deadline = c.accepted_ms + self.handshake_timeout.as_millis() as u64;
+            let deadline = c.accepted_ms + handshake_timeout.as_millis() as u64;
             return if now >= deadline {
                 Err(Closed::Handshake)
             } else {
@@ -294,16 +323,28 @@ impl Connections {
             };
         }
         if c.calls() > 0 {
-            return Ok(now + self.idle_timeout.as_millis() as u64);
+            return Ok(now + idle_timeout.as_millis() as u64);
         }
         let idle_deadline =
-            c.idle_since_ms.load(Ordering::Acquire) + self.idle_timeout.as_millis() as u64;
+            c.idle_since_ms.load(Ordering::Acquire) + idle_timeout.as_millis() as u64;
         let arrival = c.last_read_ms.load(Ordering::Acquire) + ARRIVAL_GRACE.as_millis() as u64;
         let deadline = idle_deadline.max(arrival);
         if now >= deadline {
             Err(Closed::Idle)
         } else {
             Ok(deadline)
+        }
+    }
+
+    /// A connection's handshake and idle timeouts.
+    fn timeouts(&self, c: &Connection) -> (Duration, Duration) {
+        if c.headroom {
+            (
+                self.handshake_timeout.min(HEADROOM_TIMEOUT),
+                self.idle_timeout.min(HEADROOM_TIMEOUT),
+            )
+        } else {
+            (self.handshake_timeout, self.idle_timeout)
         }
     }
 
@@ -442,7 +483,8 @@ impl tokio_stream::Stream for EdgeIncoming {
             };
             match this.connections.admit(peer) {
                 Some(connection) => {
-                    let deadline = tokio::time::Instant::now() + this.connections.handshake_timeout;
+                    let deadline =
+                        tokio::time::Instant::now() + this.connections.timeouts(&connection).0;
                     return Poll::Ready(Some(Ok(EdgeIo {
                         inner: CoalescedWrites::with_coalescing(tcp, this.coalesce),
                         connection,
@@ -597,13 +639,25 @@ mod tests {
         );
         assert!(!second.closing.load(Ordering::Relaxed));
         assert_eq!(edge.open(), 2);
-        // Both open connections busy: the next is refused.
+        // Both open connections busy: the next ones get the health-check
+        // headroom, which is never evicted, and then are refused.
         let (_also_busy, _) = third.call_started(true);
+        for i in 0..HEALTH_HEADROOM {
+            let peer = SocketAddr::from(([127, 0, 0, 2], 3000 + i as u16));
+            let c = edge.admit(peer).expect("headroom");
+            assert!(c.is_headroom());
+            assert_eq!(
+                edge.timeouts(&c),
+                (HEADROOM_TIMEOUT, HEADROOM_TIMEOUT),
+                "short-lived"
+            );
+        }
         assert!(edge.admit(d).is_none());
         assert_eq!(edge.stats.refused.load(Ordering::Relaxed), 1);
         // A call ending makes its connection evictable again.
         drop(busy);
-        assert!(edge.admit(d).is_some());
+        let e = edge.admit(d).unwrap();
+        assert!(!e.is_headroom());
         assert!(second.closing.load(Ordering::Relaxed));
     }
 

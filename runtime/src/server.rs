@@ -79,7 +79,7 @@ impl Default for Limits {
         use std::time::Duration;
         Self {
             max_decoding_message_size: 4 * 1024 * 1024,
-            max_concurrent_streams: 128,
+            max_concurrent_streams: 100,
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
             max_streams: None,
             max_streams_per_connection: 16,
@@ -126,7 +126,7 @@ macro_rules! limit_args {
             #[arg(long, env = concat!($prefix, "STREAM_IDLE_TIMEOUT"), value_name = "SECONDS", default_value_t = 30)]
             pub stream_idle_timeout: u64,
             /// HTTP/2 streams (calls) one connection may have open (SETTINGS_MAX_CONCURRENT_STREAMS).
-            #[arg(long, env = concat!($prefix, "MAX_CONCURRENT_STREAMS"), default_value_t = 128)]
+            #[arg(long, env = concat!($prefix, "MAX_CONCURRENT_STREAMS"), default_value_t = 100)]
             pub max_concurrent_streams: u32,
             /// Connections open at once (lowered to fit the file-descriptor limit).
             #[arg(long, env = concat!($prefix, "MAX_CONNECTIONS"), default_value_t = 1024)]

@@ -252,6 +252,12 @@ impl LoadShedLayer {
         {
             let (call, streams) = connection.call_started(stream);
             slots.connection = Some(call);
+            if connection.is_headroom() && req.uri().path() != crate::edge::HEALTH_CHECK {
+                return Err(
+                    "connection limit reached: this connection is over --max-connections and serves only health checks; retry with backoff"
+                        .into(),
+                );
+            }
             if stream && streams > a.max_streams_per_connection {
                 return Err(format!(
                     "too many streams on this connection: at most {} at once; close one or open another connection",

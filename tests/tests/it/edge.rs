@@ -257,9 +257,30 @@ async fn at_the_connection_cap_idle_connections_give_way_and_busy_ones_refuse() 
                 .unwrap(),
         );
     }
-    // ... so a fifth is refused with an HTTP/2 GOAWAY (ENHANCE_YOUR_CALM) and closed.
-    let mut fifth = TcpStream::connect(classifier.addr).await.unwrap();
-    let got = until_closed(&mut fifth, Duration::from_secs(5))
+    // ... so a new connection is admitted above the cap for health checks only ...
+    healthcheck()
+        .await
+        .expect("health answers when every connection is busy");
+    let refused = classifier_client(&classifier)
+        .await
+        .classify(gallium_nitride_classify())
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::ResourceExhausted);
+    assert!(
+        refused.message().contains("only health checks"),
+        "{refused:?}"
+    );
+    // ... and once that headroom is full, refused with an HTTP/2 GOAWAY (ENHANCE_YOUR_CALM).
+    let mut headroom = Vec::new();
+    for _ in 0..exportctl_runtime::edge::HEALTH_HEADROOM {
+        let mut s = TcpStream::connect(classifier.addr).await.unwrap();
+        s.write_all(PREFACE).await.unwrap();
+        headroom.push(s);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut refused = TcpStream::connect(classifier.addr).await.unwrap();
+    let got = until_closed(&mut refused, Duration::from_secs(5))
         .await
         .expect("refused connections are closed");
     assert!(got.len() >= 18 + 8, "{got:?}");
@@ -273,6 +294,14 @@ async fn at_the_connection_cap_idle_connections_give_way_and_busy_ones_refuse() 
         ),
         "{refused:?}"
     );
+    // Headroom connections that fall silent are closed within seconds.
+    for s in &mut headroom {
+        assert!(
+            until_closed(s, Duration::from_secs(5)).await.is_some(),
+            "a silent headroom connection is closed"
+        );
+    }
+    healthcheck().await.expect("health answers again");
 
     // When a call ends, its connection can give way again.
     drop(busy.pop());
