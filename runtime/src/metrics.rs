@@ -375,6 +375,64 @@ pub fn escape(v: &str) -> String {
         .replace('\n', "\\n")
 }
 
+/// Checks a page of the text exposition format line by line: comments, and
+/// samples `name{label="value",...} number` whose label values escape
+/// exactly backslash, double quote and line feed. Returns the number of
+/// samples, or the first bad line (for tests and smoke checks of `/metrics`).
+pub fn check_exposition(text: &str) -> Result<usize, String> {
+    let name_ok = |n: &str| {
+        !n.is_empty()
+            && n.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+            && !n.starts_with(|c: char| c.is_ascii_digit())
+    };
+    let mut samples = 0;
+    for line in text.lines() {
+        let bad = || format!("bad exposition line `{line}`");
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (series, value) = line.rsplit_once(' ').ok_or_else(bad)?;
+        if value.parse::<f64>().is_err() && !matches!(value, "+Inf" | "-Inf" | "NaN") {
+            return Err(bad());
+        }
+        let (name, labels) = match series.split_once('{') {
+            Some((name, labels)) => (name, labels.strip_suffix('}').ok_or_else(bad)?),
+            None => (series, ""),
+        };
+        if !name_ok(name) {
+            return Err(bad());
+        }
+        let mut rest = labels;
+        while !rest.is_empty() {
+            let (key, after) = rest.split_once("=\"").ok_or_else(bad)?;
+            if !name_ok(key) {
+                return Err(bad());
+            }
+            let mut chars = after.char_indices();
+            let end = loop {
+                match chars.next().ok_or_else(bad)? {
+                    (_, '\\') => {
+                        if !matches!(chars.next(), Some((_, '\\' | '"' | 'n'))) {
+                            return Err(bad());
+                        }
+                    }
+                    (i, '"') => break i,
+                    _ => {}
+                }
+            };
+            rest = &after[end + 1..];
+            rest = match rest.strip_prefix(',') {
+                Some(r) => r,
+                None if rest.is_empty() => rest,
+                None => return Err(bad()),
+            };
+        }
+        samples += 1;
+    }
+    Ok(samples)
+}
+
 /// The tower layer that records every RPC.
 #[derive(Debug, Clone)]
 pub struct GrpcMetricsLayer {
@@ -550,40 +608,8 @@ mod tests {
         m.finish(code, Instant::now());
     }
 
-    /// Every sample line is `name{label="value",...} number` with properly
-    /// escaped values; returns the number of samples.
     fn samples(text: &str) -> usize {
-        let mut n = 0;
-        for line in text.lines() {
-            if line.starts_with('#') {
-                continue;
-            }
-            let (series, value) = line.rsplit_once(' ').expect(line);
-            assert!(value.parse::<f64>().is_ok(), "{line}");
-            let (name, labels) = series.split_once('{').expect(line);
-            assert!(
-                name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
-                "{line}"
-            );
-            let mut rest = labels.strip_suffix('}').expect(line);
-            while !rest.is_empty() {
-                let (key, after) = rest.split_once("=\"").expect(line);
-                assert!(key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
-                let mut chars = after.char_indices();
-                let end = loop {
-                    match chars.next().expect(line) {
-                        (_, '\\') => assert!(matches!(chars.next(), Some((_, '\\' | '"' | 'n')))),
-                        (i, '"') => break i,
-                        _ => {}
-                    }
-                };
-                rest = after[end + 1..]
-                    .strip_prefix(',')
-                    .unwrap_or(&after[end + 1..]);
-            }
-            n += 1;
-        }
-        n
+        check_exposition(text).unwrap()
     }
 
     #[test]
@@ -656,5 +682,8 @@ mod tests {
             "{text}"
         );
         samples(&text);
+        assert!(check_exposition("x{k=\"a\"b\"} 1").is_err());
+        assert!(check_exposition("x{k=\"a\\qb\"} 1").is_err());
+        assert!(check_exposition("x{k=\"a\"} one").is_err());
     }
 }

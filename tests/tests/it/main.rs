@@ -13,6 +13,7 @@
 
 mod auth;
 mod classifier;
+mod hostile;
 mod licensing;
 mod metrics;
 mod overload;
