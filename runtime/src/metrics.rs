@@ -412,10 +412,8 @@ pub fn check_exposition(text: &str) -> Result<usize, String> {
             let mut chars = after.char_indices();
             let end = loop {
                 match chars.next().ok_or_else(bad)? {
-                    (_, '\\') => {
-                        if !matches!(chars.next(), Some((_, '\\' | '"' | 'n'))) {
-                            return Err(bad());
-                        }
+                    (_, '\\') if !matches!(chars.next(), Some((_, '\\' | '"' | 'n'))) => {
+                        return Err(bad());
                     }
                     (i, '"') => break i,
                     _ => {}

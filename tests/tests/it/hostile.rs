@@ -58,7 +58,7 @@ async fn raw_call(
     path: &str,
     payload: Vec<u8>,
 ) -> Code {
-    let Ok(path) = http::uri::PathAndQuery::from_maybe_shared(path.to_string()) else {
+    let Ok(path) = http::uri::PathAndQuery::try_from(path) else {
         return Code::Unknown;
     };
     if grpc.ready().await.is_err() {
