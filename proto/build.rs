@@ -28,6 +28,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     std::fs::write(out.join("exportctl_descriptor.bin"), own.encode_to_vec())?;
     tonic_prost_build::configure()
         .extern_path(".google.rpc", "::tonic_types::pb")
+        // Undecodable requests are INVALID_ARGUMENT, not prost's INTERNAL.
+        .codec_path("crate::codec::StrictCodec")
         .compile_fds(fds)?;
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! each bad one) and renders engine results as responses.
 
 use exportctl_core::dates;
+use exportctl_core::validate;
 use exportctl_proto::classifier as pb;
 use exportctl_runtime::FieldViolation;
 use time::Date;
@@ -42,11 +43,14 @@ fn item_kind_value(kind: i32) -> Option<&'static str> {
     })
 }
 
-fn check_len(
+/// A text field: at most `max` characters, each allowed by `chars` (a
+/// [`validate`] rule).
+fn check_text(
     out: &mut Vec<FieldViolation>,
     field: impl FnOnce() -> String,
     value: &str,
     max: usize,
+    chars: fn(&str) -> Result<(), String>,
 ) {
     // Cheap test first: a string of at most `max` bytes has at most `max` characters.
     if value.len() > max && value.chars().count() > max {
@@ -54,6 +58,8 @@ fn check_len(
             field(),
             format!("longer than {max} characters"),
         ));
+    } else if let Err(m) = chars(value) {
+        out.push(FieldViolation::new(field(), m));
     }
 }
 
@@ -67,20 +73,34 @@ pub fn spec_facts(
     let field = |name: &str| format!("{prefix}.{name}");
     let mut facts = vocab.empty_facts();
 
-    check_len(&mut bad, || field("sku"), &spec.sku, MAX_SKU);
-    check_len(
+    check_text(
+        &mut bad,
+        || field("sku"),
+        &spec.sku,
+        MAX_SKU,
+        validate::identifier,
+    );
+    check_text(
         &mut bad,
         || field("description"),
         &spec.description,
         MAX_DESCRIPTION,
+        validate::free_text,
     );
-    check_len(
+    check_text(
         &mut bad,
         || field("manufacturer"),
         &spec.manufacturer,
         MAX_NAME,
+        validate::name,
     );
-    check_len(&mut bad, || field("model"), &spec.model, MAX_NAME);
+    check_text(
+        &mut bad,
+        || field("model"),
+        &spec.model,
+        MAX_NAME,
+        validate::name,
+    );
 
     let kind_attr = vocab.id("kind").expect("vocabulary declares kind");
     match item_kind_value(spec.kind) {
@@ -255,7 +275,7 @@ fn parameter_value(p: &pb::Parameter, vocab: &Vocabulary) -> Result<(u16, Value)
 
 /// Parses `as_of` (empty = today) and checks the rule set speaks for it.
 pub fn as_of(text: &str, rules: &RuleSet, field: &str) -> Result<Date, FieldViolation> {
-    let date = dates::parse_or_today(text).map_err(|m| FieldViolation::new(field, m))?;
+    let date = validate::date_or_today(text).map_err(|m| FieldViolation::new(field, m))?;
     let covers = rules.covers_from();
     if date < covers {
         return Err(FieldViolation::new(

@@ -90,8 +90,13 @@ pub struct Application {
 impl Application {
     /// Loads the rules and binds the listeners (port 0 picks a free port).
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        if let Some(tls) = &config.tls {
+            tls.check()?;
+        }
         let rules = SharedRules::new(load_rules(&config)?);
-        let registry = Arc::new(Registry::default());
+        let registry = Arc::new(Registry::serving(&[
+            <ClassifierServiceServer<Classifier> as NamedService>::NAME,
+        ]));
         let service = ClassifierServiceServer::new(
             Classifier::new(rules.clone(), config.echo)
                 .with_stream_idle_timeout(config.limits.stream_idle_timeout),

@@ -138,6 +138,8 @@ impl ClassifierService for Classifier {
         let mut bad = Vec::new();
         if req.entry_id.is_empty() {
             bad.push(FieldViolation::new("entry_id", "required"));
+        } else if let Err(m) = exportctl_core::validate::identifier(&req.entry_id) {
+            bad.push(FieldViolation::new("entry_id", m));
         }
         let pack = if req.regime.is_empty() {
             bad.push(FieldViolation::new("regime", "required"));
@@ -185,7 +187,7 @@ impl ClassifierService for Classifier {
         let as_of = if req.as_of.is_empty() {
             None
         } else {
-            exportctl_core::dates::parse(&req.as_of)
+            exportctl_core::validate::date_text(&req.as_of)
                 .map_err(|m| bad.push(FieldViolation::new("as_of", m)))
                 .ok()
         };

@@ -15,3 +15,4 @@ pub mod dates;
 pub mod decide;
 pub mod digest;
 pub mod pack;
+pub mod validate;

@@ -4,6 +4,7 @@
 use std::collections::HashSet;
 
 use exportctl_core::dates;
+use exportctl_core::validate::{self, Range};
 use exportctl_proto::classifier as cpb;
 use exportctl_proto::licensing as pb;
 use exportctl_runtime::FieldViolation;
@@ -43,6 +44,29 @@ pub const ROLES: &[&str] = &[
 /// Most parties besides the end user.
 pub const MAX_PARTIES: usize = 50;
 pub const ARCHITECTURES: &[&str] = &["planar", "finfet", "gaafet", "other"];
+
+/// `lines[i].quantity`: units of the line, at most a billion.
+pub const QUANTITY: Range = Range::up_to(1e9, "units");
+/// `lines[i].value`: in the line's currency, at most a trillion.
+pub const VALUE: Range = Range::up_to(1e12, "currency units");
+/// `end_use.fab_logic_node_nm`, `end_use.fab_dram_half_pitch_nm`: as the
+/// classifier's `process_node_nm` (100 µm).
+pub const FAB_NM: Range = Range::up_to(100_000.0, "nm");
+/// `end_use.fab_nand_layers`: as the classifier's `memory_layers`.
+pub const FAB_NAND_LAYERS: Range = Range::up_to(10_000.0, "layers");
+/// `end_use.fab_dram_cell_area_um2`: at most 1 mm².
+pub const FAB_DRAM_CELL_AREA: Range = Range::up_to(1e6, "um2");
+/// `end_use.fab_dram_density_gb_mm2`.
+pub const FAB_DRAM_DENSITY: Range = Range::up_to(10_000.0, "Gb/mm2");
+
+/// Which characters a text field may hold ([`validate`]).
+#[derive(Debug, Clone, Copy)]
+enum Chars {
+    /// Ids and references: no control, bidi or zero-width character.
+    Identifier,
+    /// Names and addresses: no control or bidi character.
+    Name,
+}
 
 /// A validated Decide request, before classification.
 #[derive(Debug, Clone)]
@@ -119,7 +143,14 @@ fn held_authorizations(
     for (i, h) in req.held_authorizations.iter().enumerate().take(MAX_HELD) {
         let at = |f: &str| format!("held_authorizations[{i}].{f}");
         let shown = |v: &str| v.chars().take(32).collect::<String>();
-        text(bad, &at("reference"), &h.reference, 128, false);
+        text(
+            bad,
+            &at("reference"),
+            &h.reference,
+            128,
+            false,
+            Chars::Identifier,
+        );
         let Some(policy) = policies.regimes.get(&h.regime) else {
             bad.push(FieldViolation::new(
                 at("regime"),
@@ -178,7 +209,12 @@ fn end_use(bad: &mut Vec<FieldViolation>, e: pb::EndUse) -> EndUseFacts {
     EndUseFacts {
         purpose: vocab(bad, "end_use.purpose", &e.purpose, PURPOSES),
         ic_production: e.ic_production,
-        fab_logic_node_nm: number(bad, "end_use.fab_logic_node_nm", e.fab_logic_node_nm),
+        fab_logic_node_nm: number(
+            bad,
+            "end_use.fab_logic_node_nm",
+            e.fab_logic_node_nm,
+            FAB_NM,
+        ),
         fab_transistor_architecture: vocab(
             bad,
             "end_use.fab_transistor_architecture",
@@ -189,17 +225,26 @@ fn end_use(bad: &mut Vec<FieldViolation>, e: pb::EndUse) -> EndUseFacts {
             bad,
             "end_use.fab_dram_half_pitch_nm",
             e.fab_dram_half_pitch_nm,
+            FAB_NM,
         ),
-        fab_nand_layers: e.fab_nand_layers,
+        fab_nand_layers: number(
+            bad,
+            "end_use.fab_nand_layers",
+            e.fab_nand_layers.map(f64::from),
+            FAB_NAND_LAYERS,
+        )
+        .and(e.fab_nand_layers),
         fab_dram_cell_area_um2: number(
             bad,
             "end_use.fab_dram_cell_area_um2",
             e.fab_dram_cell_area_um2,
+            FAB_DRAM_CELL_AREA,
         ),
         fab_dram_density_gb_mm2: number(
             bad,
             "end_use.fab_dram_density_gb_mm2",
             e.fab_dram_density_gb_mm2,
+            FAB_DRAM_DENSITY,
         ),
         fab_owner_headquarters: {
             country(
@@ -230,7 +275,14 @@ fn lines(bad: &mut Vec<FieldViolation>, lines: &[pb::LineItem]) {
         let mut ids = HashSet::new();
         for (i, l) in lines.iter().enumerate() {
             let at = |f: &str| format!("lines[{i}].{f}");
-            text(bad, &at("line_id"), &l.line_id, MAX_LINE_ID, true);
+            text(
+                bad,
+                &at("line_id"),
+                &l.line_id,
+                MAX_LINE_ID,
+                true,
+                Chars::Identifier,
+            );
             if !l.line_id.is_empty() && !ids.insert(l.line_id.as_str()) {
                 bad.push(FieldViolation::new(
                     at("line_id"),
@@ -238,13 +290,19 @@ fn lines(bad: &mut Vec<FieldViolation>, lines: &[pb::LineItem]) {
                 ));
             }
             country(bad, &at("origin_country"), &l.origin_country, true);
-            number(bad, &at("quantity"), Some(l.quantity));
-            number(bad, &at("value"), Some(l.value));
-            percent(bad, &at("us_content_percent"), l.us_content_percent);
-            percent(
+            number(bad, &at("quantity"), Some(l.quantity), QUANTITY);
+            number(bad, &at("value"), Some(l.value), VALUE);
+            number(
+                bad,
+                &at("us_content_percent"),
+                l.us_content_percent,
+                validate::PERCENT,
+            );
+            number(
                 bad,
                 &at("us_controlled_content_percent"),
                 l.us_controlled_content_percent,
+                validate::PERCENT,
             );
             if let (Some(all), Some(controlled)) =
                 (l.us_content_percent, l.us_controlled_content_percent)
@@ -279,6 +337,7 @@ fn lines(bad: &mut Vec<FieldViolation>, lines: &[pb::LineItem]) {
                     &e.regime,
                     32,
                     true,
+                    Chars::Identifier,
                 );
                 text(
                     bad,
@@ -286,6 +345,7 @@ fn lines(bad: &mut Vec<FieldViolation>, lines: &[pb::LineItem]) {
                     &e.entry_id,
                     64,
                     true,
+                    Chars::Identifier,
                 );
             }
         }
@@ -325,14 +385,28 @@ fn party_list(
 
 /// One party: a name to screen (with letters or digits), a country, aliases.
 fn party(bad: &mut Vec<FieldViolation>, field: &str, role: &str, p: &pb::Party) -> PartyFacts {
-    text(bad, &format!("{field}.name"), &p.name, MAX_NAME, true);
+    text(
+        bad,
+        &format!("{field}.name"),
+        &p.name,
+        MAX_NAME,
+        true,
+        Chars::Name,
+    );
     country(
         bad,
         &format!("{field}.country"),
         &p.country,
         field == "end_user",
     );
-    text(bad, &format!("{field}.address"), &p.address, 1024, false);
+    text(
+        bad,
+        &format!("{field}.address"),
+        &p.address,
+        1024,
+        false,
+        Chars::Name,
+    );
     if p.aliases.len() > MAX_ALIASES {
         bad.push(FieldViolation::new(
             format!("{field}.aliases"),
@@ -340,7 +414,14 @@ fn party(bad: &mut Vec<FieldViolation>, field: &str, role: &str, p: &pb::Party) 
         ));
     }
     for (i, a) in p.aliases.iter().enumerate().take(MAX_ALIASES) {
-        text(bad, &format!("{field}.aliases[{i}]"), a, MAX_NAME, true);
+        text(
+            bad,
+            &format!("{field}.aliases[{i}]"),
+            a,
+            MAX_NAME,
+            true,
+            Chars::Name,
+        );
     }
     let screenable = std::iter::once(&p.name)
         .chain(&p.aliases)
@@ -387,7 +468,14 @@ fn country(bad: &mut Vec<FieldViolation>, field: &str, value: &str, required: bo
     }
 }
 
-fn text(bad: &mut Vec<FieldViolation>, field: &str, value: &str, max: usize, required: bool) {
+fn text(
+    bad: &mut Vec<FieldViolation>,
+    field: &str,
+    value: &str,
+    max: usize,
+    required: bool,
+    chars: Chars,
+) {
     if required && value.trim().is_empty() {
         bad.push(FieldViolation::new(field, "required"));
     } else if value.chars().count() > max {
@@ -395,33 +483,24 @@ fn text(bad: &mut Vec<FieldViolation>, field: &str, value: &str, max: usize, req
             field,
             format!("longer than {max} characters"),
         ));
-    } else if value.chars().any(char::is_control) {
-        bad.push(FieldViolation::new(field, "contains control characters"));
+    } else if let Err(m) = match chars {
+        Chars::Identifier => validate::identifier(value),
+        Chars::Name => validate::name(value),
+    } {
+        bad.push(FieldViolation::new(field, m));
     }
 }
 
-fn number(bad: &mut Vec<FieldViolation>, field: &str, value: Option<f64>) -> Option<f64> {
-    let v = value?;
-    if !v.is_finite() || v < 0.0 {
-        bad.push(FieldViolation::new(
-            field,
-            format!("must be a finite, non-negative number, got {v}"),
-        ));
-        return None;
-    }
-    Some(v)
-}
-
-/// A share in percent: finite, 0 to 100.
-fn percent(bad: &mut Vec<FieldViolation>, field: &str, value: Option<f64>) {
-    if let Some(v) = number(bad, field, value)
-        && v > 100.0
-    {
-        bad.push(FieldViolation::new(
-            field,
-            format!("a percentage from 0 to 100, got {v}"),
-        ));
-    }
+/// A number, when given, within its range.
+fn number(
+    bad: &mut Vec<FieldViolation>,
+    field: &str,
+    value: Option<f64>,
+    range: Range,
+) -> Option<f64> {
+    validate::in_range(value?, range)
+        .map_err(|m| bad.push(FieldViolation::new(field, m)))
+        .ok()
 }
 
 fn vocab(
@@ -457,6 +536,7 @@ pub fn decide_query(
         &req.request_id,
         MAX_REQUEST_ID,
         true,
+        Chars::Identifier,
     );
     country(&mut bad, "export_country", &req.export_country, true);
     country(
@@ -484,7 +564,7 @@ pub fn decide_query(
     let subdivision = subdivision(&mut bad, req);
     let held = held_authorizations(&mut bad, req, policies);
 
-    let as_of = match dates::parse_or_today(&req.as_of) {
+    let as_of = match validate::date_or_today(&req.as_of) {
         Ok(d) if d < policies.covers_from() => {
             bad.push(FieldViolation::new(
                 "as_of",
@@ -805,7 +885,7 @@ pub const MAX_PAGE_SIZE: usize = 500;
 /// The decision id a `decisions/{id}` name holds.
 pub fn decision_id_of_name(name: &str) -> Result<String, Vec<FieldViolation>> {
     name.strip_prefix("decisions/")
-        .filter(|id| !id.is_empty() && id.len() <= 64)
+        .filter(|id| !id.is_empty() && id.len() <= 64 && validate::identifier(id).is_ok())
         .map(String::from)
         .ok_or_else(|| vec![FieldViolation::new("name", "must look like decisions/{id}")])
 }
@@ -839,7 +919,7 @@ pub fn list_filter(
         if v.is_empty() {
             return None;
         }
-        match dates::parse(v) {
+        match validate::date_text(v) {
             Ok(d) => Some(dates::format(d)),
             Err(m) => {
                 bad.push(FieldViolation::new(field, m));
@@ -886,13 +966,8 @@ pub fn destination_query(
     req: &pb::GetDestinationStatusRequest,
 ) -> Result<(String, Date), Vec<FieldViolation>> {
     let mut bad = Vec::new();
-    if !is_country_code(&req.country) {
-        bad.push(FieldViolation::new(
-            "country",
-            "required: an ISO 3166-1 alpha-2 code such as CN",
-        ));
-    }
-    let on = dates::parse_or_today(&req.as_of)
+    country(&mut bad, "country", &req.country, true);
+    let on = validate::date_or_today(&req.as_of)
         .map_err(|m| bad.push(FieldViolation::new("as_of", m)))
         .ok();
     match on.filter(|_| bad.is_empty()) {
@@ -976,7 +1051,7 @@ pub fn screen_query(
         ));
     }
     let parties = party_list(&mut bad, &req.parties, false);
-    let as_of = dates::parse_or_today(&req.as_of)
+    let as_of = validate::date_or_today(&req.as_of)
         .map_err(|m| bad.push(FieldViolation::new("as_of", m)))
         .ok();
     let max = match req.max_matches {

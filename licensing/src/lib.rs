@@ -100,6 +100,26 @@ impl Default for Config {
     }
 }
 
+impl Config {
+    /// Refuses TLS settings that would not protect the service or its
+    /// classifier connection (see [`exportctl_runtime::tls::check_client`]),
+    /// naming the flag to fix.
+    pub fn check_tls(&self) -> Result<(), exportctl_runtime::errors::ConfigError> {
+        if let Some(tls) = &self.tls {
+            tls.check()?;
+        }
+        if self.in_process_classifier.is_none() {
+            exportctl_runtime::tls::check_client(
+                &self.classifier_url,
+                self.classifier_tls.as_ref(),
+                self.classifier_api_key.is_some(),
+                &exportctl_runtime::tls::ClientFlags::CLASSIFIER,
+            )?;
+        }
+        Ok(())
+    }
+}
+
 /// Opens the ledger a URL names.
 pub fn open_ledger(url: &str) -> anyhow::Result<Arc<dyn LedgerStore>> {
     if let Some(path) = url.strip_prefix("sqlite://") {
@@ -142,6 +162,7 @@ impl Application {
             (0.0..=1.0).contains(&config.engine.party_match_threshold),
             "party match threshold must be within 0..1"
         );
+        config.check_tls()?;
         let policies = SharedPolicies::new(load_policies(&config)?);
         let screening_stats = Arc::new(ScreeningStats::default());
         let screening_sources = ScreeningSources::load(&config, screening_stats.clone()).await?;
@@ -163,7 +184,9 @@ impl Application {
                 .map_err(anyhow::Error::msg)?,
             )),
         };
-        let registry = Arc::new(Registry::default());
+        let registry = Arc::new(Registry::serving(&[
+            <LicensingServiceServer<Licensing> as NamedService>::NAME,
+        ]));
         let service = Licensing::new(
             policies.clone(),
             screening.clone(),

@@ -16,6 +16,8 @@ pub mod exportctl {
     }
 }
 
+pub mod codec;
+
 pub use exportctl::classifier::v1 as classifier;
 pub use exportctl::licensing::v1 as licensing;
 

@@ -90,6 +90,68 @@ pub fn to_rpc_status(status: &Status) -> tonic_types::pb::Status {
     }
 }
 
+/// A start-up setting a server refuses to run with, naming the flag to fix
+/// (the flags of the service binaries; their environment variables set the same).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// A certificate or key file that cannot be read.
+    #[error("{flag}: cannot read {path}: {reason}")]
+    Unreadable {
+        flag: &'static str,
+        path: String,
+        reason: String,
+    },
+    /// A file without the PEM certificate or key it should hold, or one
+    /// rustls cannot use.
+    #[error("{flag}: {path} is not a usable PEM {what}: {reason}")]
+    NotPem {
+        flag: &'static str,
+        path: String,
+        what: &'static str,
+        reason: String,
+    },
+    /// A key that does not belong to its certificate.
+    #[error("{key_flag}: the key in {key} does not match the certificate of {cert_flag} ({cert})")]
+    KeyMismatch {
+        key_flag: &'static str,
+        key: String,
+        cert_flag: &'static str,
+        cert: String,
+    },
+    /// TLS settings for a connection whose URL is plaintext: they would be ignored.
+    #[error(
+        "{flag} is set but {url_flag} `{url}` is not https://: the connection would be plaintext; use an https:// URL"
+    )]
+    TlsWithoutHttps {
+        flag: &'static str,
+        url_flag: &'static str,
+        url: String,
+    },
+    /// An API key that would cross the network unencrypted.
+    #[error(
+        "{flag} would be sent in the clear: {url_flag} `{url}` is plaintext to a host that is not loopback; use an https:// URL (with {ca_flag})"
+    )]
+    KeyInTheClear {
+        flag: &'static str,
+        url_flag: &'static str,
+        url: String,
+        ca_flag: &'static str,
+    },
+}
+
+impl ConfigError {
+    /// The flag the error is about.
+    pub fn flag(&self) -> &'static str {
+        match self {
+            Self::Unreadable { flag, .. }
+            | Self::NotPem { flag, .. }
+            | Self::TlsWithoutHttps { flag, .. }
+            | Self::KeyInTheClear { flag, .. } => flag,
+            Self::KeyMismatch { key_flag, .. } => key_flag,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

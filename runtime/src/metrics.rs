@@ -2,7 +2,7 @@
 //! layer around every service, plus counters and values a service registers,
 //! served as text on a separate HTTP port.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::future::Future;
 use std::pin::Pin;
@@ -41,6 +41,11 @@ const CODES: [&str; 17] = [
     "Unauthenticated",
 ];
 
+/// The `grpc_service` and `grpc_method` label value of every call to a path
+/// outside the served set (a typo, a probe, an attack): one series for all of
+/// them, however many distinct paths arrive.
+pub const UNKNOWN: &str = "unknown";
+
 struct MethodMetrics {
     service: String,
     method: String,
@@ -52,11 +57,7 @@ struct MethodMetrics {
 }
 
 impl MethodMetrics {
-    fn new(path: &str) -> Self {
-        let (service, method) = path
-            .trim_start_matches('/')
-            .split_once('/')
-            .unwrap_or((path, ""));
+    fn new(service: &str, method: &str) -> Self {
         Self {
             service: service.to_string(),
             method: method.to_string(),
@@ -66,6 +67,15 @@ impl MethodMetrics {
             count: AtomicU64::new(0),
             sum_nanos: AtomicU64::new(0),
         }
+    }
+
+    /// `grpc_service="…",grpc_method="…"`, escaped.
+    fn labels(&self) -> String {
+        format!(
+            "grpc_service=\"{}\",grpc_method=\"{}\"",
+            escape(&self.service),
+            escape(&self.method)
+        )
     }
 
     fn finish(&self, code: usize, started: Instant) {
@@ -84,10 +94,90 @@ impl MethodMetrics {
 type Labels = Vec<(String, String)>;
 type Render = Box<dyn Fn(&mut String) + Send + Sync>;
 
+/// The per-method families: one entry per known method (fixed when the
+/// registry is made, so a request can never add a series), and one for the rest.
+struct Methods {
+    /// By request path, `/package.Service/Method`.
+    known: HashMap<String, Arc<MethodMetrics>>,
+    unknown: Arc<MethodMetrics>,
+}
+
+impl Methods {
+    fn new(methods: impl IntoIterator<Item = (String, String)>) -> Self {
+        let known = methods
+            .into_iter()
+            .map(|(service, method)| {
+                let path = format!("/{service}/{method}");
+                (path, Arc::new(MethodMetrics::new(&service, &method)))
+            })
+            .collect();
+        Self {
+            known,
+            unknown: Arc::new(MethodMetrics::new(UNKNOWN, UNKNOWN)),
+        }
+    }
+
+    fn get(&self, path: &str) -> Arc<MethodMetrics> {
+        self.known.get(path).unwrap_or(&self.unknown).clone()
+    }
+
+    /// The methods called so far, sorted by service and method, the unknown ones last.
+    fn called(&self) -> Vec<&MethodMetrics> {
+        let mut called: Vec<&MethodMetrics> = self
+            .known
+            .values()
+            .map(Arc::as_ref)
+            .filter(|m| m.started.load(Ordering::Relaxed) > 0)
+            .collect();
+        called.sort_by(|a, b| (&a.service, &a.method).cmp(&(&b.service, &b.method)));
+        if self.unknown.started.load(Ordering::Relaxed) > 0 {
+            called.push(&self.unknown);
+        }
+        called
+    }
+}
+
+/// Every (service, method) the descriptor sets declare, for services `keep` accepts.
+fn declared_methods(sets: &[&[u8]], keep: impl Fn(&str) -> bool) -> Vec<(String, String)> {
+    use prost::Message as _;
+    let mut out = Vec::new();
+    for set in sets {
+        let Ok(set) = prost_types::FileDescriptorSet::decode(*set) else {
+            continue;
+        };
+        for file in &set.file {
+            for service in &file.service {
+                let name = match file.package() {
+                    "" => service.name().to_string(),
+                    package => format!("{package}.{}", service.name()),
+                };
+                if keep(&name) {
+                    out.extend(
+                        service
+                            .method
+                            .iter()
+                            .map(|m| (name.clone(), m.name().to_string())),
+                    );
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Descriptor sets of the services every exportctl server serves besides its
+/// own: gRPC health checking and server reflection (v1 and v1alpha).
+fn standard_sets() -> [&'static [u8]; 3] {
+    [
+        tonic_health::pb::FILE_DESCRIPTOR_SET,
+        tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET,
+        tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET,
+    ]
+}
+
 /// Every metric of one process.
-#[derive(Default)]
 pub struct Registry {
-    methods: RwLock<BTreeMap<String, Arc<MethodMetrics>>>,
+    methods: Methods,
     counters: RwLock<BTreeMap<(String, Labels), Arc<AtomicU64>>>,
     help: RwLock<BTreeMap<String, String>>,
     renders: RwLock<Vec<Render>>,
@@ -99,21 +189,41 @@ impl std::fmt::Debug for Registry {
     }
 }
 
+/// Knows every method of every exportctl service, health and reflection.
+impl Default for Registry {
+    fn default() -> Self {
+        Self::with_methods(declared_methods(
+            &[exportctl_proto::FILE_DESCRIPTOR_SET],
+            |_| true,
+        ))
+    }
+}
+
 impl Registry {
-    fn method(&self, path: &str) -> Arc<MethodMetrics> {
-        if let Some(m) = self
-            .methods
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(path)
-        {
-            return m.clone();
+    /// A registry whose gRPC families know the methods of the named exportctl
+    /// services (`exportctl.licensing.v1.LicensingService`), of health
+    /// checking and of reflection; a call to any other path is counted under
+    /// `grpc_service="unknown",grpc_method="unknown"`, so the number of series
+    /// is fixed whatever paths callers send.
+    pub fn serving(services: &[&str]) -> Self {
+        Self::with_methods(declared_methods(
+            &[exportctl_proto::FILE_DESCRIPTOR_SET],
+            |name| services.contains(&name),
+        ))
+    }
+
+    fn with_methods(mut methods: Vec<(String, String)>) -> Self {
+        methods.extend(declared_methods(&standard_sets(), |_| true));
+        Self {
+            methods: Methods::new(methods),
+            counters: RwLock::default(),
+            help: RwLock::default(),
+            renders: RwLock::default(),
         }
-        let mut methods = self.methods.write().unwrap_or_else(|e| e.into_inner());
-        methods
-            .entry(path.to_string())
-            .or_insert_with(|| Arc::new(MethodMetrics::new(path)))
-            .clone()
+    }
+
+    fn method(&self, path: &str) -> Arc<MethodMetrics> {
+        self.methods.get(path)
     }
 
     /// Adds to a counter `name{labels}` (created at zero on first use).
@@ -161,18 +271,17 @@ impl Registry {
     /// The Prometheus text exposition of everything.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        let methods = self.methods.read().unwrap_or_else(|e| e.into_inner());
+        let methods = self.methods.called();
         let _ = writeln!(
             out,
             "# HELP grpc_server_started_total RPCs started on the server."
         );
         let _ = writeln!(out, "# TYPE grpc_server_started_total counter");
-        for m in methods.values() {
+        for m in &methods {
             let _ = writeln!(
                 out,
-                "grpc_server_started_total{{grpc_service=\"{}\",grpc_method=\"{}\"}} {}",
-                m.service,
-                m.method,
+                "grpc_server_started_total{{{}}} {}",
+                m.labels(),
                 m.started.load(Ordering::Relaxed)
             );
         }
@@ -181,14 +290,15 @@ impl Registry {
             "# HELP grpc_server_handled_total RPCs completed on the server, by status code."
         );
         let _ = writeln!(out, "# TYPE grpc_server_handled_total counter");
-        for m in methods.values() {
+        for m in &methods {
             for (code, n) in m.handled.iter().enumerate() {
                 let n = n.load(Ordering::Relaxed);
                 if n > 0 {
                     let _ = writeln!(
                         out,
-                        "grpc_server_handled_total{{grpc_service=\"{}\",grpc_method=\"{}\",grpc_code=\"{}\"}} {n}",
-                        m.service, m.method, CODES[code]
+                        "grpc_server_handled_total{{{},grpc_code=\"{}\"}} {n}",
+                        m.labels(),
+                        CODES[code]
                     );
                 }
             }
@@ -198,11 +308,8 @@ impl Registry {
             "# HELP grpc_server_handling_seconds Time from receiving an RPC to sending its status."
         );
         let _ = writeln!(out, "# TYPE grpc_server_handling_seconds histogram");
-        for m in methods.values() {
-            let labels = format!(
-                "grpc_service=\"{}\",grpc_method=\"{}\"",
-                m.service, m.method
-            );
+        for m in &methods {
+            let labels = m.labels();
             let mut cumulative = 0;
             for (i, b) in BUCKETS.iter().enumerate() {
                 cumulative += m.buckets[i].load(Ordering::Relaxed);
@@ -223,7 +330,6 @@ impl Registry {
                 "grpc_server_handling_seconds_count{{{labels}}} {count}"
             );
         }
-        drop(methods);
         let counters = self.counters.read().unwrap_or_else(|e| e.into_inner());
         let help = self.help.read().unwrap_or_else(|e| e.into_inner());
         let mut last = "";
@@ -260,11 +366,69 @@ impl Registry {
     }
 }
 
-/// Escapes a label value.
+/// Escapes a label value as the Prometheus text exposition format asks:
+/// backslash, double quote and line feed. Every label value the registry
+/// renders goes through it.
 pub fn escape(v: &str) -> String {
     v.replace('\\', "\\\\")
         .replace('"', "\\\"")
         .replace('\n', "\\n")
+}
+
+/// Checks a page of the text exposition format line by line: comments, and
+/// samples `name{label="value",...} number` whose label values escape
+/// exactly backslash, double quote and line feed. Returns the number of
+/// samples, or the first bad line (for tests and smoke checks of `/metrics`).
+pub fn check_exposition(text: &str) -> Result<usize, String> {
+    let name_ok = |n: &str| {
+        !n.is_empty()
+            && n.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+            && !n.starts_with(|c: char| c.is_ascii_digit())
+    };
+    let mut samples = 0;
+    for line in text.lines() {
+        let bad = || format!("bad exposition line `{line}`");
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (series, value) = line.rsplit_once(' ').ok_or_else(bad)?;
+        if value.parse::<f64>().is_err() && !matches!(value, "+Inf" | "-Inf" | "NaN") {
+            return Err(bad());
+        }
+        let (name, labels) = match series.split_once('{') {
+            Some((name, labels)) => (name, labels.strip_suffix('}').ok_or_else(bad)?),
+            None => (series, ""),
+        };
+        if !name_ok(name) {
+            return Err(bad());
+        }
+        let mut rest = labels;
+        while !rest.is_empty() {
+            let (key, after) = rest.split_once("=\"").ok_or_else(bad)?;
+            if !name_ok(key) {
+                return Err(bad());
+            }
+            let mut chars = after.char_indices();
+            let end = loop {
+                match chars.next().ok_or_else(bad)? {
+                    (_, '\\') if !matches!(chars.next(), Some((_, '\\' | '"' | 'n'))) => {
+                        return Err(bad());
+                    }
+                    (i, '"') => break i,
+                    _ => {}
+                }
+            };
+            rest = &after[end + 1..];
+            rest = match rest.strip_prefix(',') {
+                Some(r) => r,
+                None if rest.is_empty() => rest,
+                None => return Err(bad()),
+            };
+        }
+        samples += 1;
+    }
+    Ok(samples)
 }
 
 /// The tower layer that records every RPC.
@@ -427,5 +591,97 @@ pub async fn serve(listener: tokio::net::TcpListener, registry: Arc<Registry>) {
                 .serve_connection(io, service)
                 .await;
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CLASSIFY: &str = "/exportctl.classifier.v1.ClassifierService/Classify";
+
+    fn call(registry: &Registry, path: &str, code: usize) {
+        let m = registry.method(path);
+        m.started.fetch_add(1, Ordering::Relaxed);
+        m.finish(code, Instant::now());
+    }
+
+    fn samples(text: &str) -> usize {
+        check_exposition(text).unwrap()
+    }
+
+    #[test]
+    fn known_methods_keep_their_labels() {
+        let registry = Registry::serving(&["exportctl.classifier.v1.ClassifierService"]);
+        call(&registry, CLASSIFY, 0);
+        call(&registry, "/grpc.health.v1.Health/Check", 0);
+        call(
+            &registry,
+            "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+            0,
+        );
+        // Not served by this server: unknown.
+        call(
+            &registry,
+            "/exportctl.licensing.v1.LicensingService/Decide",
+            12,
+        );
+        let text = registry.render();
+        for series in [
+            "grpc_server_started_total{grpc_service=\"exportctl.classifier.v1.ClassifierService\",grpc_method=\"Classify\"} 1",
+            "grpc_server_started_total{grpc_service=\"grpc.health.v1.Health\",grpc_method=\"Check\"} 1",
+            "grpc_server_started_total{grpc_service=\"grpc.reflection.v1.ServerReflection\",grpc_method=\"ServerReflectionInfo\"} 1",
+            "grpc_server_handled_total{grpc_service=\"unknown\",grpc_method=\"unknown\",grpc_code=\"Unimplemented\"} 1",
+        ] {
+            assert!(text.lines().any(|l| l == series), "{series} in\n{text}");
+        }
+        assert!(!text.contains("LicensingService"), "{text}");
+    }
+
+    #[test]
+    fn hostile_paths_share_one_series_and_keep_the_page_valid() {
+        let registry = Registry::default();
+        call(&registry, CLASSIFY, 0);
+        let before = registry.render();
+        let long = format!("/{}/{}", "a".repeat(10_000), "b".repeat(10_000));
+        let hostile = [
+            "/x\"} 1\nforged_total 99\n#/y",
+            "/a\\\"b/c",
+            "/{}{}/{{\"",
+            "/exportctl.classifier.v1.ClassifierService/Classify\"",
+            "",
+            "/",
+            long.as_str(),
+        ];
+        for p in hostile {
+            call(&registry, p, 12);
+        }
+        for i in 0..10_000 {
+            call(&registry, &format!("/attack.Service/Method{i}"), 12);
+        }
+        let after = registry.render();
+        assert!(!after.contains("forged_total"), "{after}");
+        // The unknown series: started, handled, 17 buckets, sum and count.
+        assert_eq!(samples(&after), samples(&before) + 21, "{after}");
+        assert!(after.len() < before.len() + 4096, "{} bytes", after.len());
+        assert!(after.contains(
+            "grpc_server_started_total{grpc_service=\"unknown\",grpc_method=\"unknown\"} 10007"
+        ));
+    }
+
+    #[test]
+    fn counter_label_values_are_escaped() {
+        let registry = Registry::default();
+        registry.count("t_total", "help", &[("k", "a\"b\\c\nd")], 1);
+        let text = registry.render();
+        assert!(
+            text.lines()
+                .any(|l| l == "t_total{k=\"a\\\"b\\\\c\\nd\"} 1"),
+            "{text}"
+        );
+        samples(&text);
+        assert!(check_exposition("x{k=\"a\"b\"} 1").is_err());
+        assert!(check_exposition("x{k=\"a\\qb\"} 1").is_err());
+        assert!(check_exposition("x{k=\"a\"} one").is_err());
     }
 }

@@ -74,6 +74,7 @@ pub fn init(format: LogFormat, service_name: &str) -> Telemetry {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let logs = match format {
         LogFormat::Text => tracing_subscriber::fmt::layer()
+            .fmt_fields(text_fields())
             .with_writer(std::io::stderr)
             .with_filter(filter)
             .boxed(),
@@ -116,6 +117,52 @@ pub fn init(format: LogFormat, service_name: &str) -> Telemetry {
         tracing::info!(%endpoint, "exporting OpenTelemetry traces over OTLP/gRPC");
     }
     Telemetry { provider }
+}
+
+/// Escapes a value for a text log line: control characters (C0, DEL, C1)
+/// and bidi controls become `\n`, `\r`, `\t` or `\u{XXXX}`, so a value from
+/// a request can neither end the line (forging the next one) nor reorder
+/// how it is shown. Everything else is kept as it is.
+pub fn escape_log_value(value: &str) -> std::borrow::Cow<'_, str> {
+    use exportctl_core::validate::is_hostile;
+    if !value.chars().any(is_hostile) {
+        return std::borrow::Cow::Borrowed(value);
+    }
+    let mut out = String::with_capacity(value.len() + 8);
+    for c in value.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if is_hostile(c) => {
+                use std::fmt::Write as _;
+                let _ = write!(out, "\\u{{{:04X}}}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// The text format's fields (of events and spans): the message, then
+/// `name=value` pairs, every value passed through [`escape_log_value`]. (The
+/// default formatter writes `%`-formatted values and the message raw.)
+pub fn text_fields()
+-> impl for<'w> tracing_subscriber::fmt::FormatFields<'w> + Send + Sync + 'static {
+    use tracing_subscriber::field::MakeExt as _;
+    tracing_subscriber::fmt::format::debug_fn(
+        |w: &mut tracing_subscriber::fmt::format::Writer<'_>,
+         field: &tracing::field::Field,
+         value: &dyn std::fmt::Debug| {
+            let text = format!("{value:?}");
+            let text = escape_log_value(&text);
+            match field.name() {
+                "message" => write!(w, "{text}"),
+                name => write!(w, "{}={text}", name.trim_start_matches("r#")),
+            }
+        },
+    )
+    .delimited(" ")
 }
 
 fn tracer_provider(
@@ -251,5 +298,55 @@ where
             }
             .instrument(span),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+
+    #[test]
+    fn escapes_line_breaks_and_bidi_controls() {
+        assert_eq!(escape_log_value("plain ü 注文"), "plain ü 注文");
+        assert_eq!(
+            escape_log_value("a\nb\rc\td\u{202E}e\u{85}f\u{7F}"),
+            "a\\nb\\rc\\td\\u{202E}e\\u{0085}f\\u{007F}"
+        );
+    }
+
+    #[derive(Clone, Default)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Buffer {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_text_log_line_cannot_be_forged() {
+        let buffer = Buffer::default();
+        let writer = buffer.clone();
+        let subscriber = tracing_subscriber::registry().with(
+            tracing_subscriber::fmt::layer()
+                .fmt_fields(text_fields())
+                .with_ansi(false)
+                .with_writer(move || writer.clone()),
+        );
+        let forged = "r-1\n2030-01-01T00:00:00Z  INFO decided outcome=NO_LICENSE_REQUIRED";
+        tracing::subscriber::with_default(subscriber, || {
+            let span = tracing::info_span!("call", request_id = %forged);
+            let _entered = span.enter();
+            tracing::info!(request_id = %forged, debug_id = ?forged, "decided {}", forged);
+        });
+        let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+        assert_eq!(text.lines().count(), 1, "{text}");
+        assert!(text.contains("request_id=r-1\\n2030"), "{text}");
+        assert!(text.contains("decided r-1\\n2030"), "{text}");
     }
 }

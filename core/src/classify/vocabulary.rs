@@ -227,6 +227,12 @@ impl Vocabulary {
                     if row.unit.is_empty() {
                         return Err(err(&name, "a number needs a unit".into()));
                     }
+                    if row.max.is_none() && !row.derived {
+                        return Err(err(
+                            &name,
+                            "a number a spec gives needs a max: its physical upper bound".into(),
+                        ));
+                    }
                 }
                 AttrKind::Flag => {}
             }
@@ -330,20 +336,7 @@ impl Vocabulary {
     /// Checks a number against the attribute's domain.
     pub fn check_number(&self, attr: AttrId, value: f64) -> Result<(), String> {
         let def = self.def(attr);
-        if !value.is_finite() {
-            return Err(format!("must be a finite number, got {value}"));
-        }
-        if value < def.min || value > def.max {
-            return Err(if def.max == f64::MAX {
-                format!("must be at least {} {}, got {value}", def.min, def.unit)
-            } else {
-                format!(
-                    "must be between {} and {} {}, got {value}",
-                    def.min, def.max, def.unit
-                )
-            });
-        }
-        Ok(())
+        crate::validate::number(value, def.min, def.max, &def.unit).map(|_| ())
     }
 
     /// Computes the derived attributes from the given ones.

@@ -14,6 +14,7 @@
 mod auth;
 mod classifier;
 mod edge;
+mod hostile;
 mod licensing;
 mod metrics;
 mod overload;

@@ -234,3 +234,83 @@ async fn healthcheck_over_mutual_tls() {
     unknown.service = Some("no.such.Service".into());
     assert_eq!(run(unknown).await, ExitCode::FAILURE);
 }
+
+/// TLS settings that would not protect anything are refused when the
+/// services are built, naming the flag to fix.
+#[tokio::test]
+async fn tls_misconfiguration_is_refused_at_start_up() {
+    let pki = Pki::generate("misconfigured");
+
+    // A certificate with somebody else's key; a key file that is not PEM.
+    let mismatched = ServerTls {
+        cert: pki.path("server.pem"),
+        key: pki.path("client-key.pem"),
+        client_ca: None,
+    };
+    let e = error(
+        exportctl_classifier::Application::build(exportctl_classifier::Config {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            tls: Some(mismatched.clone()),
+            ..Default::default()
+        })
+        .await
+        .map(|_| ()),
+    );
+    assert!(e.starts_with("--tls-key: "), "{e}");
+    let not_pem = ServerTls {
+        key: pki.path("ca.pem"),
+        ..pki.server()
+    };
+    let e = error(
+        exportctl_licensing::Application::build(exportctl_licensing::Config {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            tls: Some(not_pem),
+            ..Default::default()
+        })
+        .await
+        .map(|_| ()),
+    );
+    assert!(e.starts_with("--tls-key: "), "{e}");
+
+    // TLS files for the classifier with an http:// URL; a key in the clear.
+    let ledger = temp_ledger("tls-misconfigured");
+    let e = error(
+        exportctl_licensing::Application::build(exportctl_licensing::Config {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            classifier_url: "http://127.0.0.1:50051".into(),
+            classifier_tls: Some(pki.client("ca.pem", true)),
+            ledger: format!("sqlite://{}", ledger.display()),
+            ..Default::default()
+        })
+        .await
+        .map(|_| ()),
+    );
+    assert!(
+        e.starts_with("--classifier-ca is set but --classifier-url"),
+        "{e}"
+    );
+    let e = error(
+        exportctl_licensing::Application::build(exportctl_licensing::Config {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            classifier_url: "http://classifier.internal:50051".into(),
+            classifier_api_key: Some("secret".into()),
+            ledger: format!("sqlite://{}", ledger.display()),
+            ..Default::default()
+        })
+        .await
+        .map(|_| ()),
+    );
+    assert!(
+        e.starts_with("--classifier-api-key would be sent in the clear"),
+        "{e}"
+    );
+    assert!(!e.contains("secret"), "{e}");
+}
+
+/// The error a service refused to build with.
+fn error<E: std::fmt::Display>(built: Result<(), E>) -> String {
+    match built {
+        Ok(()) => panic!("the service was built"),
+        Err(e) => e.to_string(),
+    }
+}
