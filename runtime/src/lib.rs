@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod edge;
 pub mod errors;
+pub mod methods;
 pub mod metrics;
 pub mod reload;
 pub mod server;

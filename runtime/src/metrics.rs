@@ -139,40 +139,10 @@ impl Methods {
 
 /// Every (service, method) the descriptor sets declare, for services `keep` accepts.
 fn declared_methods(sets: &[&[u8]], keep: impl Fn(&str) -> bool) -> Vec<(String, String)> {
-    use prost::Message as _;
-    let mut out = Vec::new();
-    for set in sets {
-        let Ok(set) = prost_types::FileDescriptorSet::decode(*set) else {
-            continue;
-        };
-        for file in &set.file {
-            for service in &file.service {
-                let name = match file.package() {
-                    "" => service.name().to_string(),
-                    package => format!("{package}.{}", service.name()),
-                };
-                if keep(&name) {
-                    out.extend(
-                        service
-                            .method
-                            .iter()
-                            .map(|m| (name.clone(), m.name().to_string())),
-                    );
-                }
-            }
-        }
-    }
-    out
-}
-
-/// Descriptor sets of the services every exportctl server serves besides its
-/// own: gRPC health checking and server reflection (v1 and v1alpha).
-fn standard_sets() -> [&'static [u8]; 3] {
-    [
-        tonic_health::pb::FILE_DESCRIPTOR_SET,
-        tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET,
-        tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET,
-    ]
+    crate::methods::declared(sets, keep)
+        .into_iter()
+        .map(|m| (m.service, m.method))
+        .collect()
 }
 
 /// Every metric of one process.
@@ -213,7 +183,7 @@ impl Registry {
     }
 
     fn with_methods(mut methods: Vec<(String, String)>) -> Self {
-        methods.extend(declared_methods(&standard_sets(), |_| true));
+        methods.extend(declared_methods(&crate::methods::standard_sets(), |_| true));
         Self {
             methods: Methods::new(methods),
             counters: RwLock::default(),

@@ -32,36 +32,18 @@ pub struct StreamingMethods(HashSet<String>);
 
 impl StreamingMethods {
     /// The streaming methods of the services in these encoded
-    /// `FileDescriptorSet`s, and server reflection's.
+    /// `FileDescriptorSet`s, and of health checking and server reflection.
     pub fn from_descriptor_sets(sets: &[&[u8]]) -> Self {
-        use prost::Message as _;
-        let mut paths: HashSet<String> = [
-            "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
-            "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
-        ]
-        .into_iter()
-        .map(String::from)
-        .collect();
-        for set in sets {
-            let Ok(set) = prost_types::FileDescriptorSet::decode(*set) else {
-                continue;
-            };
-            for file in &set.file {
-                let package = file.package();
-                for service in &file.service {
-                    for method in &service.method {
-                        if method.client_streaming() || method.server_streaming() {
-                            let service = match package {
-                                "" => service.name().to_string(),
-                                p => format!("{p}.{}", service.name()),
-                            };
-                            paths.insert(format!("/{service}/{}", method.name()));
-                        }
-                    }
-                }
-            }
-        }
-        Self(paths)
+        use crate::methods::{declared, standard_sets};
+        let mut methods = declared(sets, |_| true);
+        methods.extend(declared(&standard_sets(), |_| true));
+        Self(
+            methods
+                .iter()
+                .filter(|m| m.streaming)
+                .map(crate::methods::DeclaredMethod::path)
+                .collect(),
+        )
     }
 
     pub fn contains(&self, path: &str) -> bool {
