@@ -517,3 +517,6 @@ impl<T: Send + 'static> Owned<T> {
             .map_err(|_| LedgerError("the ledger reader has stopped".into()))
     }
 }
+
+#[cfg(test)]
+mod integrity_tests;
