@@ -227,12 +227,19 @@ async fn open_checked(
     if let Some(path) = sqlite_path(&config.ledger)
         && !path.exists()
     {
+        // Accepted or not, the guard below says so once the file exists.
         let empty = ledger::ChainWalk::default().finish();
-        anchor::waive(
-            anchor::check(&empty, anchor, key.as_ref(), |_| Ok(None)),
-            accept,
-        )
-        .map_err(|e| anyhow::anyhow!("{e} (no file at {})", path.display()))?;
+        if let Err(Error::LedgerRefused(r)) =
+            anchor::check(&empty, anchor, key.as_ref(), |_| Ok(None))
+            && r.reset_hash.as_deref() != accept
+        {
+            let e = anchor::waive(Err(Error::LedgerRefused(r)), accept).err();
+            anyhow::bail!(
+                "{} (no file at {})",
+                e.map(|e| e.to_string()).unwrap_or_default(),
+                path.display()
+            );
+        }
     }
     let url = config.ledger.clone();
     let (anchor, accept) = (anchor.cloned(), accept.map(str::to_string));
