@@ -390,3 +390,69 @@ fn a_rewrite_before_the_anchor_with_the_chain_recomputed_is_detected_unkeyed_too
         "{err}"
     );
 }
+
+/// The start-up check's cost: 100,000 keyed records of realistic size,
+/// walked and checked against their anchor as `Application::build` does.
+/// Prints the figures (RELIABILITY.md); run with
+/// `cargo test --release -p exportctl-licensing --test ledger_integrity -- --ignored --nocapture`.
+#[test]
+#[ignore = "a measurement: fills a 100,000-record ledger"]
+fn start_up_verification_of_100k_records() {
+    use exportctl_licensing::ledger::anchor::guard;
+    let n: usize = std::env::var("EXPORTCTL_VERIFY_RECORDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(100_000);
+    let place = Place::new("measure");
+    let l = SqliteLedger::open_keyed(&place.ledger(), Some(place.key())).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let filled = Instant::now();
+    for chunk in (0..n).collect::<Vec<_>>().chunks(4096) {
+        let pending: Vec<_> = chunk
+            .iter()
+            .map(|&i| {
+                l.submit(NewRecord {
+                    decision_id: format!("decision-{i:08}"),
+                    request_id: format!("request-{i:08}"),
+                    request: vec![(i % 251) as u8; 400],
+                    decision: vec![(i % 241) as u8; 1500],
+                    outcome: 3,
+                    as_of: "2024-01-01".into(),
+                    created_at: "2024-01-01T00:00:00Z".into(),
+                    rules_digest: "sha256:p".into(),
+                    classifier_rules_digest: "sha256:c".into(),
+                })
+                .unwrap()
+            })
+            .collect();
+        rt.block_on(async {
+            for p in pending {
+                p.durable().await.unwrap();
+            }
+        });
+    }
+    let filled = filled.elapsed();
+    let v = l.verify().unwrap();
+    let anchor = Anchor::new(
+        v.first_hash.clone().unwrap(),
+        v.length,
+        v.head_hash.clone(),
+        "2026-01-01T00:00:00Z".into(),
+        Some(&place.key()),
+    );
+    let started = Instant::now();
+    let checked = guard(&l, Some(&anchor), Some(&place.key()), None).unwrap();
+    let check = started.elapsed();
+    assert_eq!(checked.length, n as i64);
+    drop(l);
+    let size = std::fs::metadata(place.ledger()).map_or(0, |m| m.len());
+    eprintln!(
+        "start-up verification: {n} keyed records ({:.0} MiB file, filled in {:.1} s): chain walked and checked against the anchor in {:.0} ms ({:.1} us a record)",
+        size as f64 / (1024.0 * 1024.0),
+        filled.as_secs_f64(),
+        check.as_secs_f64() * 1000.0,
+        check.as_secs_f64() * 1e6 / n as f64
+    );
+}
