@@ -337,28 +337,31 @@ async fn unreadable_input_exits_2_and_an_unreachable_service_exits_1() {
     );
 }
 
+/// A small ledger record `i` with `outcome`.
+fn ledger_record(i: u8, outcome: i32) -> exportctl_licensing::ledger::NewRecord {
+    exportctl_licensing::ledger::NewRecord {
+        decision_id: format!("d{i}"),
+        request_id: format!("r{i}"),
+        request: vec![i],
+        decision: vec![i],
+        outcome,
+        as_of: "2024-01-01".into(),
+        created_at: "2024-01-01T00:00:00Z".into(),
+        rules_digest: "sha256:p".into(),
+        classifier_rules_digest: "sha256:c".into(),
+    }
+}
+
 #[test]
 fn ledger_verify_reports_an_intact_chain_and_the_first_broken_record() {
-    use exportctl_licensing::ledger::{LedgerStore, NewRecord, SqliteLedger};
+    use exportctl_licensing::ledger::{LedgerStore, SqliteLedger};
     let dir = std::env::temp_dir().join(format!("exportctl-cli-verify-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("ledger.db");
     let ledger = SqliteLedger::open(&path).unwrap();
     for i in 0..3 {
-        ledger
-            .append(NewRecord {
-                decision_id: format!("d{i}"),
-                request_id: format!("r{i}"),
-                request: vec![i],
-                decision: vec![i],
-                outcome: 1,
-                as_of: "2024-01-01".into(),
-                created_at: "2024-01-01T00:00:00Z".into(),
-                rules_digest: "sha256:p".into(),
-                classifier_rules_digest: "sha256:c".into(),
-            })
-            .unwrap();
+        ledger.append(ledger_record(i, 1)).unwrap();
     }
     drop(ledger);
     let url = format!("sqlite://{}", path.display());
@@ -405,19 +408,7 @@ fn ledger_verify_checks_keyed_records_and_the_anchor() {
     let key = LedgerKey::read(&key_file).unwrap();
     let ledger = SqliteLedger::open_keyed(&path, Some(key.clone())).unwrap();
     for i in 0..5u8 {
-        ledger
-            .append(NewRecord {
-                decision_id: format!("d{i}"),
-                request_id: format!("r{i}"),
-                request: vec![i],
-                decision: vec![i],
-                outcome: 3,
-                as_of: "2024-01-01".into(),
-                created_at: "2024-01-01T00:00:00Z".into(),
-                rules_digest: "sha256:p".into(),
-                classifier_rules_digest: "sha256:c".into(),
-            })
-            .unwrap();
+        ledger.append(ledger_record(i, 3)).unwrap();
     }
     let v = ledger.verify().unwrap();
     drop(ledger);
@@ -468,19 +459,15 @@ fn ledger_verify_checks_keyed_records_and_the_anchor() {
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute_batch("DROP TRIGGER decisions_no_update;")
         .unwrap();
-    let mut prev = records[1].hash.clone();
-    for mut r in records.into_iter().skip(2) {
-        if r.seq == 3 {
-            r.body.outcome = 1;
-        }
-        r.prev_hash = prev;
-        r.hash = chain_hash(None, r.seq, &r.body, &r.request_hash, &r.prev_hash);
+    records[2].body.outcome = 1;
+    let prev = records[1].hash.clone();
+    relink(&mut records[2..], &prev, None);
+    for r in &records[2..] {
         conn.execute(
             "UPDATE decisions SET outcome = ?1, prev_hash = ?2, hash = ?3 WHERE seq = ?4",
             rusqlite::params![r.body.outcome, r.prev_hash, r.hash, r.seq],
         )
         .unwrap();
-        prev = r.hash;
     }
     let forged = with(&["--key-file", &key_arg, "--json"]);
     assert_eq!(forged.status.code(), Some(1), "{}", stdout(&forged));

@@ -15,6 +15,8 @@
 //! through it). EXPORTCTL_CRASH_SEED=<u64> replays a run's kill moments;
 //! EXPORTCTL_CRASH_ROUNDS=<n> runs more rounds (a longer soak).
 
+mod common;
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::OpenOptions;
 use std::net::SocketAddr;
@@ -28,12 +30,9 @@ use exportctl_licensing::ledger::anchor::{anchor_file, read_anchor};
 use exportctl_licensing::ledger::{LedgerKey, ListFilter, Record};
 use exportctl_proto::classifier::{ItemKind, ProductSpec};
 use exportctl_proto::licensing::licensing_service_client::LicensingServiceClient;
-use exportctl_proto::licensing::licensing_service_server::SERVICE_NAME;
 use exportctl_proto::licensing::{self as pb};
 use tokio::sync::oneshot;
 use tonic::transport::{Channel, Endpoint};
-use tonic_health::pb::health_check_response::ServingStatus;
-use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 
 /// Kill-and-restart rounds, unless EXPORTCTL_CRASH_ROUNDS says otherwise.
 const ROUNDS: usize = 5;
@@ -189,35 +188,11 @@ struct Setup {
     extra: Vec<String>,
 }
 
-fn free_addr() -> SocketAddr {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-}
-
-async fn serving(addr: SocketAddr) -> bool {
-    let Ok(channel) = Endpoint::from_shared(format!("http://{addr}"))
-        .unwrap()
-        .connect_timeout(Duration::from_secs(1))
-        .timeout(Duration::from_secs(2))
-        .connect()
-        .await
-    else {
-        return false;
-    };
-    let answer = HealthClient::new(channel)
-        .check(HealthCheckRequest {
-            service: SERVICE_NAME.into(),
-        })
-        .await;
-    matches!(answer, Ok(r) if r.get_ref().status == ServingStatus::Serving as i32)
-}
-
 /// Starts the binary on a port picked here (another one if it was taken in
 /// between) and waits until it is SERVING.
 async fn start_licensing(setup: &Setup) -> Server {
     for attempt in 1..=5 {
-        let addr = free_addr();
+        let addr = common::free_addr();
         let log = OpenOptions::new()
             .create(true)
             .append(true)
@@ -254,7 +229,7 @@ async fn start_licensing(setup: &Setup) -> Server {
                 );
                 break;
             }
-            if serving(addr).await {
+            if common::serving(addr).await {
                 return Server { child, addr };
             }
             if Instant::now() > deadline {

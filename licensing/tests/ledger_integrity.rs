@@ -4,6 +4,8 @@
 //! ledger without its key. Each refusal names what is wrong; a reset is
 //! accepted only with the anchored head hash.
 
+mod common;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
@@ -11,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use exportctl_licensing::ledger::anchor::{Anchor, anchor_file, read_anchor};
 use exportctl_licensing::ledger::{
-    GENESIS, LedgerKey, LedgerStore, ListFilter, NewRecord, Record, SqliteLedger, chain_hash,
+    GENESIS, LedgerKey, LedgerStore, ListFilter, NewRecord, Record, SqliteLedger, relink,
 };
 
 /// A temporary folder with a ledger, a key file and an anchor folder.
@@ -93,23 +95,21 @@ impl Place {
         let conn = rusqlite::Connection::open(self.ledger()).unwrap();
         conn.execute_batch("DROP TRIGGER decisions_no_update;")
             .unwrap();
-        let mut prev = match seq {
-            1 => GENESIS.to_string(),
-            _ => records[seq as usize - 2].hash.clone(),
+        let at = seq as usize - 1;
+        let prev = match at {
+            0 => GENESIS.to_string(),
+            _ => records[at - 1].hash.clone(),
         };
-        for mut r in records.into_iter().skip(seq as usize - 1) {
-            if r.seq == seq {
-                r.body.outcome = 1;
-                r.body.decision = b"forged".to_vec();
-            }
-            r.prev_hash = prev;
-            r.hash = chain_hash(key, r.seq, &r.body, &r.request_hash, &r.prev_hash);
+        let mut tail = records[at..].to_vec();
+        tail[0].body.outcome = 1;
+        tail[0].body.decision = b"forged".to_vec();
+        relink(&mut tail, &prev, key);
+        for r in tail {
             conn.execute(
                 "UPDATE decisions SET outcome = ?1, decision = ?2, prev_hash = ?3, hash = ?4 WHERE seq = ?5",
                 rusqlite::params![r.body.outcome, r.body.decision, r.prev_hash, r.hash, r.seq],
             )
             .unwrap();
-            prev = r.hash;
         }
     }
 
@@ -156,45 +156,20 @@ impl Start {
     }
 }
 
-fn free_addr() -> SocketAddr {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .unwrap()
-}
-
 /// Whether the server on `addr` answers SERVING (its shutdown signal is
 /// handled from then on).
 fn serving(addr: SocketAddr) -> bool {
-    use exportctl_proto::licensing::licensing_service_server::SERVICE_NAME;
-    use tonic_health::pb::health_check_response::ServingStatus;
-    use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
-    let rt = tokio::runtime::Builder::new_current_thread()
+    tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .unwrap();
-    rt.block_on(async {
-        let Ok(channel) = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
-            .unwrap()
-            .connect_timeout(Duration::from_secs(1))
-            .timeout(Duration::from_secs(2))
-            .connect()
-            .await
-        else {
-            return false;
-        };
-        let answer = HealthClient::new(channel)
-            .check(HealthCheckRequest {
-                service: SERVICE_NAME.into(),
-            })
-            .await;
-        matches!(answer, Ok(r) if r.get_ref().status == ServingStatus::Serving as i32)
-    })
+        .unwrap()
+        .block_on(common::serving(addr))
 }
 
 /// Runs the binary on the place's ledger with `extra` flags until it exits
 /// or listens.
 fn start(place: &Place, extra: &[&str]) -> Start {
-    let addr = free_addr();
+    let addr = common::free_addr();
     let mut command = Command::new(env!("CARGO_BIN_EXE_licensing"));
     command
         .arg("--listen")

@@ -209,14 +209,19 @@ pub fn check(
                 ),
             ));
         }
-        None if key.is_some() && a.head_hash.starts_with(KEYED_PREFIX) => {
-            return Err(refuse(
-                "anchor-invalid",
-                format!(
-                    "the anchor names a keyed head (record {}, {}) but carries no MAC",
+        // Without its MAC anyone could have written it (to match a ledger
+        // cut short, say): one from before the key was introduced is
+        // re-anchored under the key only when the reset is accepted.
+        None if key.is_some() => {
+            let reset_hash = (!a.head_hash.starts_with(KEYED_PREFIX)).then(|| a.head_hash.clone());
+            return Err(Error::LedgerRefused(Refusal {
+                kind: "anchor-invalid",
+                detail: format!(
+                    "the anchor (record {}, head {}) carries no MAC but a ledger key is configured",
                     a.sequence, a.head_hash
                 ),
-            ));
+                reset_hash,
+            }));
         }
         _ => {}
     }
@@ -423,6 +428,9 @@ impl Anchoring {
         if let Some(a) = current {
             stats.anchor_sequence.store(a.sequence, Ordering::Relaxed);
         }
+        // An anchor not in the form this service writes (MACed or not) is
+        // rewritten at the first tick even if the head has not moved.
+        let current = current.filter(|a| a.mac.is_some() == key.is_some());
         Self {
             ledger,
             file,

@@ -41,18 +41,14 @@ fn extend(mut chain: Vec<Record>, key: Option<&LedgerKey>, n: usize) -> Vec<Reco
 /// record `seq` and recompute every hash from it on (`key` = the key they
 /// guess, `None` = plain SHA-256).
 fn forge(chain: &mut [Record], seq: i64, key: Option<&LedgerKey>) {
-    let mut prev = if seq == 1 {
-        GENESIS.to_string()
-    } else {
-        chain[seq as usize - 2].hash.clone()
+    let at = seq as usize - 1;
+    let prev = match at {
+        0 => GENESIS.to_string(),
+        _ => chain[at - 1].hash.clone(),
     };
-    chain[seq as usize - 1].body.outcome = 1; // NO_LICENSE_REQUIRED
-    chain[seq as usize - 1].body.decision = b"forged".to_vec();
-    for r in &mut chain[seq as usize - 1..] {
-        r.prev_hash = prev.clone();
-        r.hash = chain_hash(key, r.seq, &r.body, &r.request_hash, &r.prev_hash);
-        prev = r.hash.clone();
-    }
+    chain[at].body.outcome = 1; // NO_LICENSE_REQUIRED
+    chain[at].body.decision = b"forged".to_vec();
+    relink(&mut chain[at..], &prev, key);
 }
 
 fn verify(key: Option<&LedgerKey>, chain: &[Record]) -> Verification {
@@ -239,6 +235,23 @@ fn an_edited_or_unsigned_anchor_is_refused() {
     assert_eq!(
         refusal(check_against(&chain[..4], &unsigned, Some(&k))).kind,
         "anchor-invalid"
+    );
+    // Unsigned with an unkeyed head (from before the key was introduced,
+    // or written to match a ledger cut back to its unkeyed part): refused
+    // unless the reset of that head is accepted.
+    let mixed = extend(extend(Vec::new(), None, 3), Some(&k), 3);
+    let before_key = anchor_of(&mixed[..3], None);
+    let r = refusal(check_against(&mixed[..3], &before_key, Some(&k)));
+    assert_eq!(
+        (r.kind, r.reset_hash.as_deref()),
+        ("anchor-invalid", Some(mixed[2].hash.as_str()))
+    );
+    assert!(
+        waive(
+            check_against(&mixed, &before_key, Some(&k)),
+            Some(&mixed[2].hash)
+        )
+        .is_ok()
     );
     // Written with another key.
     let other = anchor_of(&chain, Some(&key(5)));

@@ -181,6 +181,19 @@ fn canonical(
     }
 }
 
+/// Recomputes the links and hashes of consecutive `records` so that they
+/// follow `prev` (with `key`, keyed; without, plain SHA-256): what someone
+/// who rewrote a record would do to the rest of the chain. The tests of the
+/// keyed chain and of the anchor forge ledgers with it.
+pub fn relink(records: &mut [Record], prev: &str, key: Option<&LedgerKey>) {
+    let mut prev = prev.to_string();
+    for r in records {
+        r.prev_hash = std::mem::take(&mut prev);
+        r.hash = chain_hash(key, r.seq, &r.body, &r.request_hash, &r.prev_hash);
+        prev = r.hash.clone();
+    }
+}
+
 /// Walks a chain record by record, in sequence order.
 #[derive(Debug)]
 pub struct ChainWalk {

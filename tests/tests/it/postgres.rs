@@ -186,7 +186,7 @@ async fn licensing_on_postgres_decides_records_and_survives_a_restart() {
 /// recomputed with plain SHA-256, as someone with write access but without
 /// the key would.
 fn forge_postgres(url: &str, seq: i64) {
-    use exportctl_licensing::ledger::{GENESIS, ListFilter, chain_hash};
+    use exportctl_licensing::ledger::{GENESIS, ListFilter, relink};
     let ledger = PostgresLedger::connect(url).unwrap();
     let mut records = ledger
         .list(&ListFilter {
@@ -199,23 +199,21 @@ fn forge_postgres(url: &str, seq: i64) {
     client
         .batch_execute("ALTER TABLE decisions DISABLE TRIGGER decisions_append_only")
         .unwrap();
-    let mut prev = match seq {
-        1 => GENESIS.to_string(),
-        _ => records[seq as usize - 2].hash.clone(),
+    let at = seq as usize - 1;
+    let prev = match at {
+        0 => GENESIS.to_string(),
+        _ => records[at - 1].hash.clone(),
     };
-    for mut r in records.into_iter().skip(seq as usize - 1) {
-        if r.seq == seq {
-            r.body.outcome = Outcome::NoLicenseRequired as i32;
-        }
-        r.prev_hash = prev;
-        r.hash = chain_hash(None, r.seq, &r.body, &r.request_hash, &r.prev_hash);
+    let mut tail = records[at..].to_vec();
+    tail[0].body.outcome = Outcome::NoLicenseRequired as i32;
+    relink(&mut tail, &prev, None);
+    for r in tail {
         client
             .execute(
                 "UPDATE decisions SET outcome = $1, prev_hash = $2, hash = $3 WHERE seq = $4",
                 &[&r.body.outcome, &r.prev_hash, &r.hash, &r.seq],
             )
             .unwrap();
-        prev = r.hash;
     }
 }
 
