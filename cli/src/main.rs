@@ -44,7 +44,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the classifier and the licensing service in one process.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Classify one product with the running classifier service.
     ///
     /// The spec comes from flags, e.g.
@@ -364,7 +364,7 @@ struct ServeArgs {
     ledger_integrity: exportctl_licensing::LedgerArgs,
 }
 
-async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+async fn serve(args: Box<ServeArgs>) -> anyhow::Result<()> {
     let telemetry = telemetry::init(args.log_format, "exportctl");
     let limits = exportctl_runtime::server::Limits {
         write_coalescing: !args.no_write_coalescing,

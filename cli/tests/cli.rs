@@ -396,9 +396,7 @@ fn ledger_verify_reports_an_intact_chain_and_the_first_broken_record() {
 #[test]
 fn ledger_verify_checks_keyed_records_and_the_anchor() {
     use exportctl_licensing::ledger::anchor::{Anchor, write_anchor};
-    use exportctl_licensing::ledger::{
-        LedgerKey, LedgerStore, NewRecord, SqliteLedger, chain_hash,
-    };
+    use exportctl_licensing::ledger::{LedgerKey, LedgerStore, SqliteLedger, relink};
     let dir = std::env::temp_dir().join(format!("exportctl-cli-keyed-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();

@@ -223,7 +223,7 @@ impl LedgerStore for PostgresLedger {
     }
 
     fn head(&self) -> Result<Option<(i64, String)>, LedgerError> {
-        self.reader.call(|c| head(c))?
+        self.reader.call(head)?
     }
 
     fn hash_at(&self, seq: i64) -> Result<Option<String>, LedgerError> {
