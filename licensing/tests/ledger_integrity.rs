@@ -431,3 +431,39 @@ fn start_up_verification_of_100k_records() {
         check.as_secs_f64() * 1e6 / n as f64
     );
 }
+
+#[test]
+fn the_anchor_follows_the_committed_head_and_is_exported() {
+    use exportctl_licensing::ledger::anchor::Anchoring;
+    use std::sync::Arc;
+    let place = Place::new("anchoring");
+    place.fill(3, true);
+    let ledger: Arc<dyn LedgerStore> =
+        Arc::new(SqliteLedger::open_keyed(&place.ledger(), Some(place.key())).unwrap());
+    let file = anchor_file(&place.anchor_dir());
+    let anchoring = Anchoring::new(ledger.clone(), Some(file.clone()), Some(place.key()), None);
+    let registry = exportctl_runtime::metrics::Registry::default();
+    anchoring.stats().expose(&registry);
+    anchoring.tick().unwrap();
+    let a = read_anchor(&file).unwrap().unwrap();
+    assert_eq!(
+        (a.sequence, Some(a.head_hash.clone())),
+        (3, ledger.hash_at(3).unwrap())
+    );
+    assert_eq!(Some(a.ledger_id.clone()), ledger.hash_at(1).unwrap());
+    assert_eq!(a.authentic(Some(&place.key())), Some(true));
+    // The head has not moved: nothing is rewritten.
+    anchoring.tick().unwrap();
+    place.fill(2, true);
+    anchoring.tick().unwrap();
+    assert_eq!(read_anchor(&file).unwrap().unwrap().sequence, 5);
+    let metrics = registry.render();
+    for line in [
+        "exportctl_ledger_head_sequence 5",
+        "exportctl_ledger_anchor_sequence 5",
+        "exportctl_ledger_anchor_writes_total{result=\"ok\"} 2",
+        "exportctl_ledger_anchor_writes_total{result=\"failed\"} 0",
+    ] {
+        assert!(metrics.contains(line), "{line} missing from\n{metrics}");
+    }
+}
