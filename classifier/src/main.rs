@@ -117,8 +117,10 @@ async fn main() -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::SUCCESS);
     }
+    // Handlers first: a SIGTERM once the server reports SERVING drains it.
+    let stop = shutdown_signal();
     let app = Application::build(config).await?;
-    let served = app.run_until(shutdown_signal()).await;
+    let served = app.run_until(stop).await;
     telemetry.shutdown().await;
     served?;
     Ok(ExitCode::SUCCESS)

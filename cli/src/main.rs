@@ -82,8 +82,11 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum LedgerCommand {
-    /// Walk the hash chain and report its length and head hash, or the first broken record.
-    /// Exits 0 when intact, 1 when broken, 2 when the ledger cannot be read.
+    /// Walk the hash chain and report its length and head hash, or the first broken record;
+    /// with --anchor, also check the ledger against its last anchor (truncated, diverged,
+    /// replaced or missing ledger). Exits 0 when intact, 1 when broken or not matching the
+    /// anchor, 2 when the ledger, key or anchor cannot be read, 3 when the links are intact
+    /// but keyed records (or a MACed anchor) could not be authenticated for want of --key-file.
     Verify {
         /// The ledger: sqlite://PATH or postgres://…
         #[arg(
@@ -95,50 +98,129 @@ enum LedgerCommand {
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
+        /// The ledger key file: keyed records (and the anchor's MAC) are checked with it.
+        #[arg(long, value_name = "PATH", env = "LICENSING_LEDGER_KEY_FILE")]
+        key_file: Option<PathBuf>,
+        /// The ledger's anchor (a file, or a directory holding exportctl-ledger.anchor).
+        #[arg(long, value_name = "PATH", env = "LICENSING_LEDGER_ANCHOR")]
+        anchor: Option<PathBuf>,
     },
 }
 
-/// `exportctl ledger verify`: opens the ledger read-side and walks the chain.
-fn verify_ledger(url: &str, json: bool) -> ExitCode {
-    // Verifying must not create an empty ledger where there is none.
-    if let Some(path) = url.strip_prefix("sqlite://")
-        && !std::path::Path::new(path).exists()
-    {
-        eprintln!("error: no ledger at {path}");
-        return ExitCode::from(2);
-    }
-    let verified = exportctl_licensing::open_ledger(url).and_then(|l| Ok(l.verify()?));
-    let v = match verified {
-        Ok(v) => v,
-        Err(e) => {
-            eprintln!("error: cannot verify {url}: {e:#}");
-            return ExitCode::from(2);
-        }
+/// Exit code of a ledger whose links hold but whose keyed parts were not authenticated.
+const UNAUTHENTICATED: u8 = 3;
+
+/// `exportctl ledger verify`: opens the ledger read-side, walks the chain
+/// and checks it against the anchor, if one is given.
+fn verify_ledger(
+    url: &str,
+    json: bool,
+    key_file: Option<&Path>,
+    anchor: Option<&Path>,
+) -> ExitCode {
+    use exportctl_licensing::ledger::anchor::{self, Refusal};
+    let unreadable = |e: &dyn std::fmt::Display| {
+        eprintln!("error: cannot verify {url}: {e}");
+        ExitCode::from(2)
     };
+    let key = match exportctl_licensing::read_ledger_key(key_file) {
+        Ok(k) => k,
+        Err(e) => return unreadable(&e),
+    };
+    let anchor = match anchor.map(anchor::anchor_file) {
+        Some(file) => match anchor::read_anchor(&file) {
+            Ok(a) => a,
+            Err(e) => return unreadable(&e),
+        },
+        None => None,
+    };
+    let missing = exportctl_licensing::sqlite_path(url).is_some_and(|p| !p.exists());
+    // Verifying must not create an empty ledger where there is none.
+    let walked = if missing {
+        if anchor.is_none() {
+            return unreadable(&"no ledger file");
+        }
+        Ok((
+            exportctl_licensing::ledger::ChainWalk::default().finish(),
+            None,
+        ))
+    } else {
+        exportctl_licensing::open_ledger_keyed(url, key.clone())
+            .and_then(|l| Ok((l.verify()?, Some(l))))
+    };
+    let (v, ledger) = match walked {
+        Ok(w) => w,
+        Err(e) => return unreadable(&format!("{e:#}")),
+    };
+    let checked = anchor::check(&v, anchor.as_ref(), key.as_ref(), |seq| match &ledger {
+        Some(l) => l.hash_at(seq),
+        None => Ok(None),
+    });
+    let refusal: Option<Refusal> = match checked {
+        Ok(()) => None,
+        Err(exportctl_licensing::Error::LedgerRefused(r)) => Some(r),
+        Err(e) => return unreadable(&e),
+    };
+    let anchor_unchecked = anchor
+        .as_ref()
+        .is_some_and(|a| a.mac.is_some() && key.is_none());
+    let authenticated = v.unauthenticated == 0 && !anchor_unchecked;
     if json {
         let out = serde_json::json!({
-            "intact": v.broken.is_none(),
+            "intact": refusal.is_none(),
+            "authenticated": authenticated,
             "length": v.length,
             "head_hash": v.head_hash,
+            "keyed_from": v.keyed_from,
+            "unauthenticated_records": v.unauthenticated,
             "first_broken_sequence": v.broken.as_ref().map(|b| b.0),
-            "problem": v.broken.as_ref().map(|b| b.1.clone()),
+            "problem_kind": refusal.as_ref().map(|r| r.kind),
+            "problem": refusal.as_ref().map(|r| match &v.broken {
+                Some((_, p)) => p.clone(),
+                None => r.detail.clone(),
+            }),
+            "anchor": anchor.as_ref().map(|a| serde_json::json!({
+                "sequence": a.sequence,
+                "head_hash": a.head_hash,
+                "written_at": a.written_at,
+                "keyed": a.mac.is_some(),
+            })),
         });
         println!("{out}");
     } else {
-        match &v.broken {
-            None => println!("intact: {} records, head {}", v.length, v.head_hash),
-            Some((seq, problem)) => {
+        match (&refusal, &v.broken) {
+            (None, _) => {
+                let against = anchor.as_ref().map_or(String::new(), |a| {
+                    format!(", matches its anchor at record {}", a.sequence)
+                });
                 println!(
-                    "BROKEN at record {seq}: {problem} ({} records verify before it, last good hash {})",
+                    "intact: {} records, head {}{against}",
                     v.length, v.head_hash
-                )
+                );
+                if !authenticated {
+                    println!(
+                        "NOT AUTHENTICATED: the chain is keyed from record {} ({} keyed records{}) and no --key-file was given: its links hold, but whether the records were rewritten cannot be checked",
+                        v.keyed_from.unwrap_or(0),
+                        v.unauthenticated,
+                        if anchor_unchecked {
+                            ", and a MACed anchor"
+                        } else {
+                            ""
+                        }
+                    );
+                }
             }
+            (Some(_), Some((seq, problem))) => println!(
+                "BROKEN at record {seq}: {problem} ({} records verify before it, last good hash {})",
+                v.length, v.head_hash
+            ),
+            (Some(r), None) => println!("{}: {}", r.kind.to_uppercase(), r.detail),
         }
     }
-    if v.broken.is_none() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
+    match (&refusal, authenticated) {
+        (Some(_), _) => ExitCode::FAILURE,
+        (None, false) => ExitCode::from(UNAUTHENTICATED),
+        (None, true) => ExitCode::SUCCESS,
     }
 }
 
@@ -278,12 +360,16 @@ struct ServeArgs {
     limits: ServeLimits,
     #[command(flatten)]
     screening: exportctl_licensing::ScreeningArgs,
+    #[command(flatten)]
+    ledger_integrity: exportctl_licensing::LedgerArgs,
 }
 
 exportctl_runtime::limit_args!(ServeLimits, "EXPORTCTL_");
 
-async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+async fn serve(args: Box<ServeArgs>) -> anyhow::Result<()> {
     let telemetry = telemetry::init(args.log_format, "exportctl");
+    // Handlers first: a SIGTERM once the services report SERVING drains them.
+    let signalled = shutdown_signal();
     let limits = args.limits.limits();
     let classifier = exportctl_classifier::Application::build(exportctl_classifier::Config {
         listen: args.classifier_listen,
@@ -305,6 +391,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         ..Default::default()
     };
     args.screening.apply(&mut config);
+    args.ledger_integrity.apply(&mut config);
     let licensing = exportctl_licensing::Application::build(config).await?;
     tracing::info!(classifier = %classifier.local_addr(), licensing = %licensing.local_addr(), "exportctl serving");
     let (stop, stopped) = watch::channel(false);
@@ -312,7 +399,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let _ = rx.wait_for(|s| *s).await;
     };
     let signal = async move {
-        shutdown_signal().await;
+        signalled.await;
         let _ = stop.send(true);
         Ok::<(), anyhow::Error>(())
     };
@@ -489,7 +576,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[tokio::main]
 async fn main() -> ExitCode {
     match Cli::parse().command {
-        Command::Serve(args) => match serve(*args).await {
+        Command::Serve(args) => match serve(args).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("error: {e:#}");
@@ -509,11 +596,18 @@ async fn main() -> ExitCode {
             policy_dir,
             on,
         } => check_tables(&data_dir, policy_dir.as_deref(), &on),
-        Command::Ledger(LedgerCommand::Verify { ledger, json }) => {
+        Command::Ledger(LedgerCommand::Verify {
+            ledger,
+            json,
+            key_file,
+            anchor,
+        }) => {
             // Opening a ledger blocks: keep it off the executor.
-            tokio::task::spawn_blocking(move || verify_ledger(&ledger, json))
-                .await
-                .unwrap_or(ExitCode::from(2))
+            tokio::task::spawn_blocking(move || {
+                verify_ledger(&ledger, json, key_file.as_deref(), anchor.as_deref())
+            })
+            .await
+            .unwrap_or(ExitCode::from(2))
         }
     }
 }

@@ -337,28 +337,31 @@ async fn unreadable_input_exits_2_and_an_unreachable_service_exits_1() {
     );
 }
 
+/// A small ledger record `i` with `outcome`.
+fn ledger_record(i: u8, outcome: i32) -> exportctl_licensing::ledger::NewRecord {
+    exportctl_licensing::ledger::NewRecord {
+        decision_id: format!("d{i}"),
+        request_id: format!("r{i}"),
+        request: vec![i],
+        decision: vec![i],
+        outcome,
+        as_of: "2024-01-01".into(),
+        created_at: "2024-01-01T00:00:00Z".into(),
+        rules_digest: "sha256:p".into(),
+        classifier_rules_digest: "sha256:c".into(),
+    }
+}
+
 #[test]
 fn ledger_verify_reports_an_intact_chain_and_the_first_broken_record() {
-    use exportctl_licensing::ledger::{LedgerStore, NewRecord, SqliteLedger};
+    use exportctl_licensing::ledger::{LedgerStore, SqliteLedger};
     let dir = std::env::temp_dir().join(format!("exportctl-cli-verify-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("ledger.db");
     let ledger = SqliteLedger::open(&path).unwrap();
     for i in 0..3 {
-        ledger
-            .append(NewRecord {
-                decision_id: format!("d{i}"),
-                request_id: format!("r{i}"),
-                request: vec![i],
-                decision: vec![i],
-                outcome: 1,
-                as_of: "2024-01-01".into(),
-                created_at: "2024-01-01T00:00:00Z".into(),
-                rules_digest: "sha256:p".into(),
-                classifier_rules_digest: "sha256:c".into(),
-            })
-            .unwrap();
+        ledger.append(ledger_record(i, 1)).unwrap();
     }
     drop(ledger);
     let url = format!("sqlite://{}", path.display());
@@ -387,5 +390,112 @@ fn ledger_verify_reports_an_intact_chain_and_the_first_broken_record() {
         "sqlite:///nonexistent/ledger.db",
     ]);
     assert_eq!(missing.status.code(), Some(2));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn ledger_verify_checks_keyed_records_and_the_anchor() {
+    use exportctl_licensing::ledger::anchor::{Anchor, write_anchor};
+    use exportctl_licensing::ledger::{LedgerKey, LedgerStore, SqliteLedger, relink};
+    let dir = std::env::temp_dir().join(format!("exportctl-cli-keyed-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("ledger.db");
+    let key_file = dir.join("key");
+    std::fs::write(&key_file, "7e".repeat(32)).unwrap();
+    let key = LedgerKey::read(&key_file).unwrap();
+    let ledger = SqliteLedger::open_keyed(&path, Some(key.clone())).unwrap();
+    for i in 0..5u8 {
+        ledger.append(ledger_record(i, 3)).unwrap();
+    }
+    let v = ledger.verify().unwrap();
+    drop(ledger);
+    let anchor_file = dir.join("anchor.json");
+    let anchor = Anchor::new(
+        v.first_hash.clone().unwrap(),
+        v.length,
+        v.head_hash.clone(),
+        "2026-01-01T00:00:00Z".into(),
+        Some(&key),
+    );
+    write_anchor(&anchor_file, &anchor).unwrap();
+    let url = format!("sqlite://{}", path.display());
+    let key_arg = key_file.display().to_string();
+    let anchor_arg = anchor_file.display().to_string();
+    let with = |extra: &[&str]| {
+        let mut args = vec!["ledger", "verify", "--ledger", &url];
+        args.extend_from_slice(extra);
+        exportctl(&args)
+    };
+
+    let ok = with(&["--key-file", &key_arg, "--anchor", &anchor_arg]);
+    assert_eq!(ok.status.code(), Some(0), "{}{}", stdout(&ok), stderr(&ok));
+    assert!(
+        stdout(&ok).contains("intact: 5 records, head hmac-sha256:")
+            && stdout(&ok).contains("matches its anchor at record 5"),
+        "{}",
+        stdout(&ok)
+    );
+    // Without the key it cannot say the records are authentic.
+    let unkeyed = with(&["--anchor", &anchor_arg]);
+    assert_eq!(unkeyed.status.code(), Some(3), "{}", stdout(&unkeyed));
+    assert!(
+        stdout(&unkeyed).contains("NOT AUTHENTICATED"),
+        "{}",
+        stdout(&unkeyed)
+    );
+
+    // Record 3 rewritten and the chain recomputed with plain SHA-256.
+    let mut records = exportctl_licensing::open_ledger(&url)
+        .unwrap()
+        .list(&exportctl_licensing::ledger::ListFilter {
+            limit: 100,
+            ..Default::default()
+        })
+        .unwrap();
+    records.reverse();
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch("DROP TRIGGER decisions_no_update;")
+        .unwrap();
+    records[2].body.outcome = 1;
+    let prev = records[1].hash.clone();
+    relink(&mut records[2..], &prev, None);
+    for r in &records[2..] {
+        conn.execute(
+            "UPDATE decisions SET outcome = ?1, prev_hash = ?2, hash = ?3 WHERE seq = ?4",
+            rusqlite::params![r.body.outcome, r.prev_hash, r.hash, r.seq],
+        )
+        .unwrap();
+    }
+    let forged = with(&["--key-file", &key_arg, "--json"]);
+    assert_eq!(forged.status.code(), Some(1), "{}", stdout(&forged));
+    let j: serde_json::Value = serde_json::from_str(stdout(&forged).trim()).unwrap();
+    assert_eq!(j["first_broken_sequence"], 3);
+    assert_eq!(j["problem_kind"], "broken");
+
+    // Cut back to 2 records (the forgery gone): the anchor says 5.
+    conn.execute_batch("DROP TRIGGER decisions_no_delete; DELETE FROM decisions WHERE seq > 2;")
+        .unwrap();
+    drop(conn);
+    let cut = with(&["--key-file", &key_arg, "--anchor", &anchor_arg]);
+    assert_eq!(cut.status.code(), Some(1), "{}", stdout(&cut));
+    assert!(
+        stdout(&cut).starts_with("TRUNCATED: the ledger ends at record 2"),
+        "{}",
+        stdout(&cut)
+    );
+    // The whole file deleted: missing, not "no ledger".
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    let gone = with(&["--key-file", &key_arg, "--anchor", &anchor_arg]);
+    assert_eq!(gone.status.code(), Some(1), "{}", stdout(&gone));
+    assert!(stdout(&gone).starts_with("MISSING:"), "{}", stdout(&gone));
+    assert!(!path.exists(), "verify created a ledger");
+    // A short key file is refused, naming the problem.
+    std::fs::write(&key_file, "7e".repeat(8)).unwrap();
+    let short = with(&["--key-file", &key_arg]);
+    assert_eq!(short.status.code(), Some(2));
+    assert!(stderr(&short).contains("8 bytes"), "{}", stderr(&short));
     std::fs::remove_dir_all(&dir).ok();
 }

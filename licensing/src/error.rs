@@ -26,6 +26,12 @@ pub enum Error {
     /// The ledger failed: nothing was acknowledged.
     #[error("ledger: {0}")]
     Ledger(String),
+    /// The ledger key file could not be used (start-up).
+    #[error("--ledger-key-file {path}: {detail}")]
+    LedgerKey { path: String, detail: String },
+    /// The ledger is broken, or does not match its anchor: not served.
+    #[error("refusing to serve the decision ledger: {0}")]
+    LedgerRefused(crate::ledger::anchor::Refusal),
     /// More work than the service takes on: refused at once, nothing recorded.
     #[error("overloaded: {0}")]
     Overloaded(String),
@@ -62,6 +68,14 @@ impl From<Error> for Status {
                     Code::Unavailable,
                     "LEDGER_UNAVAILABLE",
                     "the decision ledger is unavailable; nothing was recorded or changed (details in the service log)",
+                )
+            }
+            Error::LedgerKey { .. } | Error::LedgerRefused(_) => {
+                tracing::error!(error = %e, "ledger refused");
+                with_reason(
+                    Code::FailedPrecondition,
+                    "LEDGER_REFUSED",
+                    "the decision ledger failed its integrity checks (details in the service log)",
                 )
             }
             Error::Overloaded(m) => with_reason(

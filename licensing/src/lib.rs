@@ -35,7 +35,8 @@ pub use service::{Licensing, SharedPolicies};
 
 use crate::classification::{Classification, ClassifierClient, InProcessClassifier};
 use crate::engine::EngineConfig;
-use crate::ledger::{LedgerStore, PostgresLedger, SqliteLedger};
+use crate::ledger::anchor::{self, Anchoring};
+use crate::ledger::{LedgerKey, LedgerStore, PostgresLedger, SqliteLedger};
 
 /// Settings of one licensing server.
 #[derive(Debug, Clone)]
@@ -73,6 +74,55 @@ pub struct Config {
     pub classifier_api_key: Option<String>,
     /// TLS to the classifier (CA, and a client certificate for mutual TLS); use an https URL.
     pub classifier_tls: Option<ClientTls>,
+    /// The ledger key file (see [`LedgerKey`]); `None` = records are hashed unkeyed.
+    pub ledger_key_file: Option<PathBuf>,
+    /// Where the ledger's head is anchored: a file, or a directory holding
+    /// [`anchor::ANCHOR_FILE_NAME`]; `None` = no anchor.
+    pub ledger_anchor: Option<PathBuf>,
+    /// How often the anchor is rewritten when the head has moved.
+    pub ledger_anchor_interval: Duration,
+    /// Serve although the ledger does not match its anchor, abandoning the
+    /// anchored chain whose head hash this is.
+    pub accept_ledger_reset: Option<String>,
+}
+
+/// The ledger's integrity settings as flags (the licensing binary and `exportctl serve`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct LedgerArgs {
+    /// File holding the ledger key (at least 32 bytes: 64+ hex digits, or raw
+    /// bytes): records are then HMAC-SHA-256 keyed, so they cannot be
+    /// rewritten and re-chained without it. Keep it off the ledger's host.
+    #[arg(long, value_name = "PATH", env = "LICENSING_LEDGER_KEY_FILE")]
+    pub ledger_key_file: Option<PathBuf>,
+    /// Publish the ledger's head here (a file, or a directory for
+    /// exportctl-ledger.anchor), and refuse to start on a ledger that is
+    /// shorter than it, differs from it or is missing. Keep it on other storage.
+    #[arg(long, value_name = "PATH", env = "LICENSING_LEDGER_ANCHOR")]
+    pub ledger_anchor: Option<PathBuf>,
+    /// How often the anchor is rewritten when the head has moved (and at shutdown).
+    #[arg(
+        long,
+        value_name = "DURATION",
+        env = "LICENSING_LEDGER_ANCHOR_INTERVAL",
+        default_value = "10s",
+        value_parser = screening_source::parse_duration
+    )]
+    pub ledger_anchor_interval: Duration,
+    /// Start although the ledger does not match its anchor (truncated,
+    /// diverged, replaced or missing), abandoning the anchored chain: give
+    /// the anchor's head hash, as the refusal prints it.
+    #[arg(long, value_name = "HASH")]
+    pub accept_ledger_reset: Option<String>,
+}
+
+impl LedgerArgs {
+    /// Puts these settings into a licensing config.
+    pub fn apply(self, config: &mut Config) {
+        config.ledger_key_file = self.ledger_key_file;
+        config.ledger_anchor = self.ledger_anchor;
+        config.ledger_anchor_interval = self.ledger_anchor_interval;
+        config.accept_ledger_reset = self.accept_ledger_reset;
+    }
 }
 
 impl Default for Config {
@@ -96,6 +146,10 @@ impl Default for Config {
             tls: None,
             classifier_api_key: None,
             classifier_tls: None,
+            ledger_key_file: None,
+            ledger_anchor: None,
+            ledger_anchor_interval: Duration::from_secs(10),
+            accept_ledger_reset: None,
         }
     }
 }
@@ -120,14 +174,26 @@ impl Config {
     }
 }
 
-/// Opens the ledger a URL names.
+/// Opens the ledger a URL names (unkeyed).
 pub fn open_ledger(url: &str) -> anyhow::Result<Arc<dyn LedgerStore>> {
+    open_ledger_keyed(url, None)
+}
+
+/// Opens the ledger a URL names; with a key, new records are keyed and
+/// keyed records are checked with it.
+pub fn open_ledger_keyed(
+    url: &str,
+    key: Option<LedgerKey>,
+) -> anyhow::Result<Arc<dyn LedgerStore>> {
     if let Some(path) = url.strip_prefix("sqlite://") {
         anyhow::ensure!(!path.is_empty(), "ledger url `{url}` names no file");
-        return Ok(Arc::new(SqliteLedger::open(std::path::Path::new(path))?));
+        return Ok(Arc::new(SqliteLedger::open_keyed(
+            std::path::Path::new(path),
+            key,
+        )?));
     }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Ok(Arc::new(PostgresLedger::connect(url)?));
+        return Ok(Arc::new(PostgresLedger::connect_keyed(url, key)?));
     }
     anyhow::bail!("unsupported ledger url `{url}` (expected sqlite://PATH or postgres://…)")
 }
@@ -149,11 +215,82 @@ fn scope_of(path: &str) -> Option<Scope> {
     })
 }
 
+/// The file a `sqlite://` ledger URL names, if it names one.
+pub fn sqlite_path(url: &str) -> Option<&std::path::Path> {
+    url.strip_prefix("sqlite://")
+        .filter(|p| !p.is_empty())
+        .map(std::path::Path::new)
+}
+
+/// Reads the key file a flag names; the error names the flag and the file.
+pub fn read_ledger_key(path: Option<&std::path::Path>) -> Result<Option<LedgerKey>, Error> {
+    path.map(|p| {
+        LedgerKey::read(p).map_err(|e| Error::LedgerKey {
+            path: p.display().to_string(),
+            detail: e.0,
+        })
+    })
+    .transpose()
+}
+
+/// Opens the configured ledger only if it passes its start-up checks (see
+/// [`anchor::guard`]): the chain verifies (keyed records with the key) and
+/// it matches its anchor, or `accept_ledger_reset` names the abandoned
+/// anchor's head. A missing SQLite file with an anchor present is refused
+/// before anything is created.
+async fn open_checked(
+    config: &Config,
+    key: Option<LedgerKey>,
+    anchor: Option<&anchor::Anchor>,
+) -> anyhow::Result<Arc<dyn LedgerStore>> {
+    let accept = config.accept_ledger_reset.as_deref();
+    if let Some(path) = sqlite_path(&config.ledger)
+        && !path.exists()
+    {
+        // Accepted or not, the guard below says so once the file exists.
+        let empty = ledger::ChainWalk::default().finish();
+        if let Err(Error::LedgerRefused(r)) =
+            anchor::check(&empty, anchor, key.as_ref(), |_| Ok(None))
+            && r.reset_hash.as_deref() != accept
+        {
+            let e = anchor::waive(Err(Error::LedgerRefused(r)), accept).err();
+            anyhow::bail!(
+                "{} (no file at {})",
+                e.map(|e| e.to_string()).unwrap_or_default(),
+                path.display()
+            );
+        }
+    }
+    let url = config.ledger.clone();
+    let (anchor, accept) = (anchor.cloned(), accept.map(str::to_string));
+    tokio::task::spawn_blocking(move || {
+        let ledger = open_ledger_keyed(&url, key.clone())?;
+        let started = std::time::Instant::now();
+        let v = anchor::guard(
+            ledger.as_ref(),
+            anchor.as_ref(),
+            key.as_ref(),
+            accept.as_deref(),
+        )?;
+        tracing::info!(
+            records = v.length,
+            head = %v.head_hash,
+            keyed_from = v.keyed_from.unwrap_or(0),
+            anchored = anchor.as_ref().map_or(0, |a| a.sequence),
+            millis = started.elapsed().as_millis() as u64,
+            "ledger verified"
+        );
+        Ok(ledger)
+    })
+    .await?
+}
+
 /// A bound, ready-to-run licensing server.
 pub struct Application {
     server: BoundServer,
     policies: SharedPolicies,
     reload_stats: Arc<ReloadStats>,
+    anchoring: Arc<Anchoring>,
 }
 
 impl Application {
@@ -167,9 +304,24 @@ impl Application {
         let screening_stats = Arc::new(ScreeningStats::default());
         let screening_sources = ScreeningSources::load(&config, screening_stats.clone()).await?;
         let screening = screening_sources.shared();
-        // Opening may block (file system, network): keep it off the executor.
-        let url = config.ledger.clone();
-        let ledger = tokio::task::spawn_blocking(move || open_ledger(&url)).await??;
+        let key = read_ledger_key(config.ledger_key_file.as_deref())?;
+        let anchor_file = config.ledger_anchor.as_deref().map(anchor::anchor_file);
+        let anchor = match &anchor_file {
+            Some(f) => anchor::read_anchor(f)?,
+            None => None,
+        };
+        // Opening may block (file system, network): off the executor inside.
+        let ledger = open_checked(&config, key.clone(), anchor.as_ref()).await?;
+        // The first anchor (of a new chain after an accepted reset, too) is
+        // written before serving; an unwritable anchor fails the start.
+        let anchoring = Arc::new(Anchoring::new(
+            ledger.clone(),
+            anchor_file,
+            key,
+            anchor.as_ref(),
+        ));
+        let first = anchoring.clone();
+        tokio::task::spawn_blocking(move || first.tick()).await??;
         let classifier = match &config.in_process_classifier {
             Some(service) => {
                 Classification::new(Arc::new(InProcessClassifier::new(service.clone())))
@@ -217,6 +369,8 @@ impl Application {
         let reload_stats = Arc::new(ReloadStats::default());
         reload_stats.expose(&registry, "licensing", policies.clone(), digest);
         screening_stats.expose(&registry, screening.clone());
+        anchoring.stats().expose(&registry);
+        server.companion(anchoring.clone().run(config.ledger_anchor_interval));
         if !screening_sources.is_empty() {
             server.companion(screening_sources.run());
         }
@@ -238,6 +392,7 @@ impl Application {
             server,
             policies,
             reload_stats,
+            anchoring,
         })
     }
 
@@ -262,7 +417,10 @@ impl Application {
     /// Serves until `shutdown` resolves, then drains in-flight calls.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
         tracing::info!(addr = %self.local_addr(), digest = %self.policies.current().digest, "licensing serving");
-        self.server.serve(shutdown).await?;
+        let served = self.server.serve(shutdown).await;
+        // Whatever was committed up to the stop is anchored.
+        self.anchoring.tick_async().await;
+        served?;
         tracing::info!("licensing stopped");
         Ok(())
     }

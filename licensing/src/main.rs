@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use exportctl_licensing::engine::EngineConfig;
-use exportctl_licensing::{Application, Config, ScreeningArgs};
+use exportctl_licensing::{Application, Config, LedgerArgs, ScreeningArgs};
 use exportctl_proto::licensing::licensing_service_server::SERVICE_NAME;
 use exportctl_runtime::server::{HealthcheckArgs, healthcheck, shutdown_signal};
 use exportctl_runtime::telemetry::{self, LogFormat};
@@ -101,6 +101,8 @@ struct Args {
     limits: LicensingLimits,
     #[command(flatten)]
     screening: ScreeningArgs,
+    #[command(flatten)]
+    ledger_integrity: LedgerArgs,
     /// Check the policy packs and exit.
     #[arg(long)]
     check: bool,
@@ -157,13 +159,16 @@ async fn main() -> anyhow::Result<ExitCode> {
         ..Config::default()
     };
     args.screening.apply(&mut config);
+    args.ledger_integrity.apply(&mut config);
     if args.check {
         let p = exportctl_licensing::load_policies(&config)?;
         println!("ok: {} regime packs, digest {}", p.regimes.len(), p.digest);
         return Ok(ExitCode::SUCCESS);
     }
+    // Handlers first: a SIGTERM once the server reports SERVING drains it.
+    let stop = shutdown_signal();
     let app = Application::build(config).await?;
-    let served = app.run_until(shutdown_signal()).await;
+    let served = app.run_until(stop).await;
     telemetry.shutdown().await;
     served?;
     Ok(ExitCode::SUCCESS)

@@ -5,10 +5,17 @@
 //! request must return the recorded decision (same name, sequence and record
 //! hash), never a second record.
 //!
+//! The SQLite run is keyed (--ledger-key-file) and anchored every 200 ms
+//! (--ledger-anchor): every restart checks the ledger against the anchor
+//! written before the kill, so an anchor ahead of what was durable would
+//! stop it; after the last, graceful stop the anchor names the final head.
+//!
 //! SQLite always; PostgreSQL when EXPORTCTL_TEST_POSTGRES_URL is set
 //! (scripts/with-postgres.sh provides one; .ci/run runs the PostgreSQL variant
 //! through it). EXPORTCTL_CRASH_SEED=<u64> replays a run's kill moments;
 //! EXPORTCTL_CRASH_ROUNDS=<n> runs more rounds (a longer soak).
+
+mod common;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::OpenOptions;
@@ -19,15 +26,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use exportctl_licensing::ledger::{ListFilter, Record};
+use exportctl_licensing::ledger::anchor::{anchor_file, read_anchor};
+use exportctl_licensing::ledger::{LedgerKey, ListFilter, Record};
 use exportctl_proto::classifier::{ItemKind, ProductSpec};
 use exportctl_proto::licensing::licensing_service_client::LicensingServiceClient;
-use exportctl_proto::licensing::licensing_service_server::SERVICE_NAME;
 use exportctl_proto::licensing::{self as pb};
 use tokio::sync::oneshot;
 use tonic::transport::{Channel, Endpoint};
-use tonic_health::pb::health_check_response::ServingStatus;
-use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 
 /// Kill-and-restart rounds, unless EXPORTCTL_CRASH_ROUNDS says otherwise.
 const ROUNDS: usize = 5;
@@ -179,37 +184,15 @@ struct Setup {
     ledger: String,
     classifier_url: String,
     log: PathBuf,
-}
-
-fn free_addr() -> SocketAddr {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-}
-
-async fn serving(addr: SocketAddr) -> bool {
-    let Ok(channel) = Endpoint::from_shared(format!("http://{addr}"))
-        .unwrap()
-        .connect_timeout(Duration::from_secs(1))
-        .timeout(Duration::from_secs(2))
-        .connect()
-        .await
-    else {
-        return false;
-    };
-    let answer = HealthClient::new(channel)
-        .check(HealthCheckRequest {
-            service: SERVICE_NAME.into(),
-        })
-        .await;
-    matches!(answer, Ok(r) if r.get_ref().status == ServingStatus::Serving as i32)
+    /// More flags for the server (the ledger key and anchor).
+    extra: Vec<String>,
 }
 
 /// Starts the binary on a port picked here (another one if it was taken in
 /// between) and waits until it is SERVING.
 async fn start_licensing(setup: &Setup) -> Server {
     for attempt in 1..=5 {
-        let addr = free_addr();
+        let addr = common::free_addr();
         let log = OpenOptions::new()
             .create(true)
             .append(true)
@@ -223,6 +206,7 @@ async fn start_licensing(setup: &Setup) -> Server {
             .arg(&setup.classifier_url)
             .arg("--ledger")
             .arg(&setup.ledger)
+            .args(&setup.extra)
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log handle"))
@@ -245,7 +229,7 @@ async fn start_licensing(setup: &Setup) -> Server {
                 );
                 break;
             }
-            if serving(addr).await {
+            if common::serving(addr).await {
                 return Server { child, addr };
             }
             if Instant::now() > deadline {
@@ -336,8 +320,11 @@ async fn load(
 }
 
 /// Every record, in sequence order, read through the crate's ledger API.
-fn all_records(url: &str) -> (exportctl_licensing::ledger::Verification, Vec<Record>) {
-    let ledger = exportctl_licensing::open_ledger(url).expect("opens the ledger");
+fn all_records(
+    url: &str,
+    key: Option<LedgerKey>,
+) -> (exportctl_licensing::ledger::Verification, Vec<Record>) {
+    let ledger = exportctl_licensing::open_ledger_keyed(url, key).expect("opens the ledger");
     let verification = ledger.verify().expect("verifies");
     let mut records: Vec<Record> = Vec::new();
     let mut before_seq = None;
@@ -386,7 +373,48 @@ async fn decide_again(
     out
 }
 
-async fn crash_rounds(label: &'static str, ledger: String) {
+/// Where the key and the anchor of a keyed, anchored run are.
+struct Integrity {
+    key_file: PathBuf,
+    anchor_dir: PathBuf,
+}
+
+impl Integrity {
+    fn new(label: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!(
+            "exportctl-crash-{label}-integrity-{}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let key_file = dir.join("key");
+        let key: Vec<u8> = (0..32u8)
+            .map(|b| b.wrapping_mul(37).wrapping_add(11))
+            .collect();
+        std::fs::write(&key_file, &key).unwrap();
+        Self {
+            key_file,
+            anchor_dir: dir,
+        }
+    }
+
+    fn flags(&self) -> Vec<String> {
+        vec![
+            "--ledger-key-file".into(),
+            self.key_file.display().to_string(),
+            "--ledger-anchor".into(),
+            self.anchor_dir.display().to_string(),
+            "--ledger-anchor-interval".into(),
+            "200ms".into(),
+        ]
+    }
+
+    fn key(&self) -> LedgerKey {
+        LedgerKey::read(&self.key_file).unwrap()
+    }
+}
+
+async fn crash_rounds(label: &'static str, ledger: String, integrity: Option<Integrity>) {
     let started = Instant::now();
     let seed = seed();
     let mut rng = Rng(seed);
@@ -402,6 +430,7 @@ async fn crash_rounds(label: &'static str, ledger: String) {
         ledger: ledger.clone(),
         classifier_url: classifier.url.clone(),
         log: log.clone(),
+        extra: integrity.as_ref().map(Integrity::flags).unwrap_or_default(),
     };
 
     let mut acked: HashMap<String, (usize, pb::Decision)> = HashMap::new();
@@ -530,10 +559,25 @@ async fn crash_rounds(label: &'static str, ledger: String) {
         "licensing exited with {status} on SIGTERM"
     );
     let url = ledger.clone();
-    let (verification, records) = tokio::task::spawn_blocking(move || all_records(&url))
+    let key = integrity.as_ref().map(Integrity::key);
+    let (verification, records) = tokio::task::spawn_blocking(move || all_records(&url, key))
         .await
         .unwrap();
     assert!(verification.broken.is_none(), "{verification:?}");
+    if let Some(integrity) = &integrity {
+        assert_eq!(verification.keyed_from, Some(1), "every record is keyed");
+        assert_eq!(verification.unauthenticated, 0);
+        // Written at the graceful stop: the final head, MACed.
+        let anchor = read_anchor(&anchor_file(&integrity.anchor_dir))
+            .unwrap()
+            .expect("an anchor");
+        assert_eq!(
+            (anchor.sequence, &anchor.head_hash),
+            (verification.length, &verification.head_hash)
+        );
+        assert_eq!(anchor.authentic(Some(&integrity.key())), Some(true));
+        let _ = std::fs::remove_dir_all(&integrity.anchor_dir);
+    }
     assert_eq!(verification.length, distinct as i64);
     assert_eq!(records.len(), distinct);
     let mut seen: HashSet<&str> = HashSet::new();
@@ -582,7 +626,12 @@ async fn sqlite_ledger_keeps_every_acknowledged_decision_across_sigkills() {
         }
     };
     clean();
-    crash_rounds("sqlite", format!("sqlite://{}", path.display())).await;
+    crash_rounds(
+        "sqlite",
+        format!("sqlite://{}", path.display()),
+        Some(Integrity::new("sqlite")),
+    )
+    .await;
     clean();
 }
 
@@ -613,5 +662,5 @@ async fn postgres_ledger_keeps_every_acknowledged_decision_across_sigkills() {
     else {
         return;
     };
-    crash_rounds("postgres", url).await;
+    crash_rounds("postgres", url, None).await;
 }

@@ -5,7 +5,16 @@
 //! Appends go through one writer thread per ledger that commits whatever has
 //! queued up in one transaction (group commit): each caller is answered only
 //! after the transaction holding its record is durable.
+//!
+//! A record's hash is `sha256:` over its canonical content and the previous
+//! hash, or, with a [`LedgerKey`], `hmac-sha256:` (HMAC-SHA-256 under that
+//! key) over the same bytes. A ledger may begin unkeyed; its first keyed
+//! record starts the keyed segment, after which an unkeyed record is a break
+//! (a downgrade). The [`anchor`] module publishes the head outside the
+//! ledger so that truncation, deletion and replacement are detected too.
 
+pub mod anchor;
+mod key;
 mod postgres;
 mod sqlite;
 
@@ -13,8 +22,14 @@ use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 
 use sha2::{Digest, Sha256};
 
+pub use self::key::LedgerKey;
 pub use self::postgres::PostgresLedger;
 pub use self::sqlite::SqliteLedger;
+
+/// Prefix of an unkeyed record hash (plain SHA-256).
+pub const UNKEYED_PREFIX: &str = "sha256:";
+/// Prefix of a keyed record hash (HMAC-SHA-256 under the ledger key).
+pub const KEYED_PREFIX: &str = "hmac-sha256:";
 
 /// The previous-hash of the first record.
 pub const GENESIS: &str = "sha256:0000000000000000000000000000000000000000000000000000000000000000";
@@ -71,10 +86,19 @@ pub struct ListFilter {
 /// Result of walking the chain.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Verification {
+    /// Records that verify, from record 1 on.
     pub length: i64,
+    /// Hash of the last record that verifies ([`GENESIS`] for none).
     pub head_hash: String,
     /// `(sequence, problem)` of the first broken record.
     pub broken: Option<(i64, String)>,
+    /// Hash of record 1: what identifies this ledger in an anchor.
+    pub first_hash: Option<String>,
+    /// Sequence of the first keyed (`hmac-sha256:`) record, if any.
+    pub keyed_from: Option<i64>,
+    /// Keyed records whose MAC could not be checked because no key was
+    /// given: their links were followed but their authenticity is unknown.
+    pub unauthenticated: i64,
 }
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -95,16 +119,50 @@ pub trait LedgerStore: Send + Sync {
     fn lookup_request_id(&self, request_id: String) -> Lookup;
     fn by_decision_id(&self, decision_id: &str) -> Result<Option<Record>, LedgerError>;
     fn list(&self, filter: &ListFilter) -> Result<Vec<Record>, LedgerError>;
+    /// Walks the whole chain, checking keyed hashes with the store's key.
     fn verify(&self) -> Result<Verification, LedgerError>;
+    /// The last committed record's sequence and hash (`None` when empty).
+    /// Committed means durable, so an anchor made from it is never ahead of
+    /// what a crash leaves.
+    fn head(&self) -> Result<Option<(i64, String)>, LedgerError>;
+    /// The stored hash of record `seq`, if there is one.
+    fn hash_at(&self, seq: i64) -> Result<Option<String>, LedgerError>;
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
     format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
 }
 
-/// The hash of a record: every stored field and the previous hash.
+/// The unkeyed hash of a record: every stored field and the previous hash.
 pub fn record_hash(seq: i64, r: &NewRecord, request_hash: &str, prev_hash: &str) -> String {
     let mut h = Sha256::new();
+    canonical(seq, r, request_hash, prev_hash, |b| h.update(b));
+    format!("{UNKEYED_PREFIX}{}", hex::encode(h.finalize()))
+}
+
+/// A record's hash: keyed (`hmac-sha256:`) with a key, else unkeyed (`sha256:`).
+pub fn chain_hash(
+    key: Option<&LedgerKey>,
+    seq: i64,
+    r: &NewRecord,
+    request_hash: &str,
+    prev_hash: &str,
+) -> String {
+    match key {
+        Some(key) => key.record_hash(seq, r, request_hash, prev_hash),
+        None => record_hash(seq, r, request_hash, prev_hash),
+    }
+}
+
+/// Feeds a record's canonical content (every stored field and the previous
+/// hash, one per line) to `update`: the bytes both hash forms cover.
+fn canonical(
+    seq: i64,
+    r: &NewRecord,
+    request_hash: &str,
+    prev_hash: &str,
+    mut update: impl FnMut(&[u8]),
+) {
     for part in [
         seq.to_string().as_str(),
         &r.decision_id,
@@ -118,10 +176,22 @@ pub fn record_hash(seq: i64, r: &NewRecord, request_hash: &str, prev_hash: &str)
         &r.classifier_rules_digest,
         prev_hash,
     ] {
-        h.update(part.as_bytes());
-        h.update(b"\n");
+        update(part.as_bytes());
+        update(b"\n");
     }
-    format!("sha256:{}", hex::encode(h.finalize()))
+}
+
+/// Recomputes the links and hashes of consecutive `records` so that they
+/// follow `prev` (with `key`, keyed; without, plain SHA-256): what someone
+/// who rewrote a record would do to the rest of the chain. The tests of the
+/// keyed chain and of the anchor forge ledgers with it.
+pub fn relink(records: &mut [Record], prev: &str, key: Option<&LedgerKey>) {
+    let mut prev = prev.to_string();
+    for r in records {
+        r.prev_hash = std::mem::take(&mut prev);
+        r.hash = chain_hash(key, r.seq, &r.body, &r.request_hash, &r.prev_hash);
+        prev = r.hash.clone();
+    }
 }
 
 /// Walks a chain record by record, in sequence order.
@@ -130,19 +200,60 @@ pub struct ChainWalk {
     prev: String,
     length: i64,
     broken: Option<(i64, String)>,
+    key: Option<LedgerKey>,
+    first_hash: Option<String>,
+    keyed_from: Option<i64>,
+    unauthenticated: i64,
 }
 
 impl Default for ChainWalk {
     fn default() -> Self {
-        Self {
-            prev: GENESIS.to_string(),
-            length: 0,
-            broken: None,
-        }
+        Self::new(None)
     }
 }
 
 impl ChainWalk {
+    /// A walk that checks keyed hashes with `key` (without one, keyed
+    /// records are followed but counted as unauthenticated).
+    pub fn new(key: Option<LedgerKey>) -> Self {
+        Self {
+            prev: GENESIS.to_string(),
+            length: 0,
+            broken: None,
+            key,
+            first_hash: None,
+            keyed_from: None,
+            unauthenticated: 0,
+        }
+    }
+
+    /// What is wrong with `r`'s own hash, given the records before it.
+    fn hash_problem(&mut self, r: &Record) -> Option<String> {
+        if r.hash.starts_with(KEYED_PREFIX) {
+            self.keyed_from.get_or_insert(r.seq);
+            return match &self.key {
+                None => {
+                    self.unauthenticated += 1;
+                    None
+                }
+                Some(key) => (!key.verifies(r)).then(|| {
+                    "its contents do not match its keyed hash (edited, or keyed with another key)"
+                        .to_string()
+                }),
+            };
+        }
+        if !r.hash.starts_with(UNKEYED_PREFIX) {
+            return Some("its hash is neither sha256: nor hmac-sha256:".to_string());
+        }
+        if let Some(from) = self.keyed_from {
+            return Some(format!(
+                "it is hashed without the key although the chain is keyed from record {from} (a downgrade)"
+            ));
+        }
+        (record_hash(r.seq, &r.body, &r.request_hash, &r.prev_hash) != r.hash)
+            .then(|| "its contents do not match its hash".to_string())
+    }
+
     /// Checks the next record; false once the chain is broken.
     pub fn push(&mut self, r: &Record) -> bool {
         if self.broken.is_some() {
@@ -158,10 +269,8 @@ impl ChainWalk {
             Some("its previous-hash does not match the record before it".to_string())
         } else if sha256_hex(&r.body.request) != r.request_hash {
             Some("its request does not match its request hash".to_string())
-        } else if record_hash(r.seq, &r.body, &r.request_hash, &r.prev_hash) != r.hash {
-            Some("its contents do not match its hash".to_string())
         } else {
-            None
+            self.hash_problem(r)
         };
         match problem {
             Some(p) => {
@@ -171,25 +280,33 @@ impl ChainWalk {
             None => {
                 self.prev = r.hash.clone();
                 self.length += 1;
+                if self.length == 1 {
+                    self.first_hash = Some(r.hash.clone());
+                }
                 true
             }
         }
     }
 
+    /// The verification so far.
     pub fn finish(self) -> Verification {
         Verification {
             length: self.length,
             head_hash: self.prev,
             broken: self.broken,
+            first_hash: self.first_hash,
+            keyed_from: self.keyed_from,
+            unauthenticated: self.unauthenticated,
         }
     }
 }
 
-/// Checks a chain given in sequence order.
+/// Checks a chain given in sequence order, keyed hashes with `key`.
 pub fn verify_chain(
+    key: Option<&LedgerKey>,
     records: impl Iterator<Item = Result<Record, LedgerError>>,
 ) -> Result<Verification, LedgerError> {
-    let mut walk = ChainWalk::default();
+    let mut walk = ChainWalk::new(key.cloned());
     for r in records {
         if !walk.push(&r?) {
             break;
@@ -200,13 +317,24 @@ pub fn verify_chain(
 
 /// Chains a batch onto the ledger's last record: records whose request id is
 /// already stored (or earlier in the batch) come back as `Existing`, the rest
-/// get the next sequence numbers and hashes. The caller inserts the new ones
-/// and commits, all inside one transaction that holds the chain's lock.
+/// get the next sequence numbers and hashes (keyed with `key`). The caller
+/// inserts the new ones and commits, all inside one transaction that holds
+/// the chain's lock. Without a key, a keyed chain is not extended: an
+/// unkeyed record after keyed ones would break it.
 pub(crate) fn chain_batch(
+    key: Option<&LedgerKey>,
     last: Option<(i64, String)>,
     batch: Vec<NewRecord>,
     mut stored: impl FnMut(&str) -> Result<Option<Record>, LedgerError>,
 ) -> Result<Vec<Appended>, LedgerError> {
+    if key.is_none()
+        && let Some((seq, hash)) = &last
+        && hash.starts_with(KEYED_PREFIX)
+    {
+        return Err(LedgerError(format!(
+            "the ledger is keyed (record {seq}) and this writer has no key: nothing appended"
+        )));
+    }
     let (mut seq, mut prev) = last.unwrap_or((0, GENESIS.to_string()));
     let mut out: Vec<Appended> = Vec::with_capacity(batch.len());
     for record in batch {
@@ -224,7 +352,7 @@ pub(crate) fn chain_batch(
         }
         seq += 1;
         let request_hash = sha256_hex(&record.request);
-        let hash = record_hash(seq, &record, &request_hash, &prev);
+        let hash = chain_hash(key, seq, &record, &request_hash, &prev);
         let prev_hash = std::mem::replace(&mut prev, hash.clone());
         out.push(Appended::New(Record {
             seq,
@@ -402,3 +530,6 @@ impl<T: Send + 'static> Owned<T> {
             .map_err(|_| LedgerError("the ledger reader has stopped".into()))
     }
 }
+
+#[cfg(test)]
+mod integrity_tests;

@@ -7,8 +7,8 @@ use postgres::{Client, NoTls, Row};
 
 use super::Lookup;
 use super::{
-    Appended, BatchWriter, ChainWalk, GroupCommitter, LedgerError, LedgerStore, ListFilter,
-    NewRecord, Owned, PendingAppend, Record, SubmitError, Verification, chain_batch,
+    Appended, BatchWriter, ChainWalk, GroupCommitter, LedgerError, LedgerKey, LedgerStore,
+    ListFilter, NewRecord, Owned, PendingAppend, Record, SubmitError, Verification, chain_batch,
 };
 
 impl From<postgres::Error> for LedgerError {
@@ -79,20 +79,25 @@ fn one(
         .transpose()
 }
 
-struct Writer(Client);
+/// The last record's sequence and hash.
+fn head(client: &mut impl postgres::GenericClient) -> Result<Option<(i64, String)>, LedgerError> {
+    client
+        .query_opt(
+            "SELECT seq, hash FROM decisions ORDER BY seq DESC LIMIT 1",
+            &[],
+        )?
+        .map(|r| -> Result<(i64, String), LedgerError> { Ok((r.try_get(0)?, r.try_get(1)?)) })
+        .transpose()
+}
+
+struct Writer(Client, Option<LedgerKey>);
 
 impl BatchWriter for Writer {
     fn write_batch(&mut self, batch: Vec<NewRecord>) -> Result<Vec<Appended>, LedgerError> {
         let mut tx = self.0.transaction()?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&CHAIN_LOCK])?;
-        let last = tx
-            .query_opt(
-                "SELECT seq, hash FROM decisions ORDER BY seq DESC LIMIT 1",
-                &[],
-            )?
-            .map(|r| -> Result<(i64, String), LedgerError> { Ok((r.try_get(0)?, r.try_get(1)?)) })
-            .transpose()?;
-        let out = chain_batch(last, batch, |request_id| {
+        let last = head(&mut tx)?;
+        let out = chain_batch(self.1.as_ref(), last, batch, |request_id| {
             one(&mut tx, "request_id", request_id)
         })?;
         let insert = tx.prepare(&format!(
@@ -132,11 +137,20 @@ impl BatchWriter for Writer {
 pub struct PostgresLedger {
     writer: GroupCommitter,
     reader: Owned<Client>,
+    /// Keys new records and checks keyed ones.
+    key: Option<LedgerKey>,
 }
 
 impl PostgresLedger {
-    /// Connects (`postgres://user:pass@host/db`) and creates the schema if needed.
+    /// Connects (`postgres://user:pass@host/db`) and creates the schema if
+    /// needed; new records are unkeyed.
     pub fn connect(url: &str) -> Result<Self, LedgerError> {
+        Self::connect_keyed(url, None)
+    }
+
+    /// Connects; with a key, new records are keyed and keyed records are
+    /// checked with it.
+    pub fn connect_keyed(url: &str, key: Option<LedgerKey>) -> Result<Self, LedgerError> {
         let mut writer = Client::connect(url, NoTls)?;
         // Replicas starting together must not race on the schema.
         let mut tx = writer.transaction()?;
@@ -144,11 +158,15 @@ impl PostgresLedger {
         tx.batch_execute(SCHEMA)?;
         tx.commit()?;
         let reader = Client::connect(url, NoTls)?;
-        let writer = GroupCommitter::spawn("ledger-postgres", Writer(writer))
+        let writer = GroupCommitter::spawn("ledger-postgres", Writer(writer, key.clone()))
             .map_err(|e| LedgerError(e.to_string()))?;
         let reader = Owned::spawn("ledger-postgres-reader", reader)
             .map_err(|e| LedgerError(e.to_string()))?;
-        Ok(Self { writer, reader })
+        Ok(Self {
+            writer,
+            reader,
+            key,
+        })
     }
 }
 
@@ -200,17 +218,31 @@ impl LedgerStore for PostgresLedger {
     }
 
     fn verify(&self) -> Result<Verification, LedgerError> {
-        self.reader.call(verify)?
+        let key = self.key.clone();
+        self.reader.call(move |c| verify(c, key))?
+    }
+
+    fn head(&self) -> Result<Option<(i64, String)>, LedgerError> {
+        self.reader.call(head)?
+    }
+
+    fn hash_at(&self, seq: i64) -> Result<Option<String>, LedgerError> {
+        self.reader.call(move |c| {
+            c.query_opt("SELECT hash FROM decisions WHERE seq = $1", &[&seq])?
+                .map(|r| r.try_get(0))
+                .transpose()
+                .map_err(LedgerError::from)
+        })?
     }
 }
 
-fn verify(client: &mut Client) -> Result<Verification, LedgerError> {
+fn verify(client: &mut Client, key: Option<LedgerKey>) -> Result<Verification, LedgerError> {
     let mut tx = client.build_transaction().read_only(true).start()?;
     let portal = tx.bind(
         &format!("SELECT {COLUMNS} FROM decisions ORDER BY seq"),
         &[],
     )?;
-    let mut walk = ChainWalk::default();
+    let mut walk = ChainWalk::new(key);
     // Page through the chain so a long ledger is never held in memory at once.
     'pages: loop {
         let page = tx.query_portal(&portal, 1000)?;

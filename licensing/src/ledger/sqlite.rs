@@ -7,8 +7,8 @@ use std::sync::Mutex;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{
-    Appended, BatchWriter, GroupCommitter, LedgerError, LedgerStore, ListFilter, Lookup, NewRecord,
-    Owned, PendingAppend, Record, SubmitError, Verification, chain_batch, verify_chain,
+    Appended, BatchWriter, GroupCommitter, LedgerError, LedgerKey, LedgerStore, ListFilter, Lookup,
+    NewRecord, Owned, PendingAppend, Record, SubmitError, Verification, chain_batch, verify_chain,
 };
 
 impl From<rusqlite::Error> for LedgerError {
@@ -54,6 +54,8 @@ pub struct SqliteLedger {
     lookups: Owned<Connection>,
     /// Dropping it stops the checkpointer.
     _checkpointer: std::sync::mpsc::Sender<()>,
+    /// Keys new records and checks keyed ones.
+    key: Option<LedgerKey>,
 }
 
 /// How often the checkpointer runs a passive checkpoint.
@@ -136,8 +138,17 @@ fn one(conn: &Connection, column: &str, value: &str) -> Result<Option<Record>, L
         .optional()?)
 }
 
+/// The last record's sequence and hash.
+fn head(conn: &Connection) -> Result<Option<(i64, String)>, LedgerError> {
+    Ok(conn
+        .prepare_cached("SELECT seq, hash FROM decisions ORDER BY seq DESC LIMIT 1")?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?)
+}
+
 struct Writer {
     conn: Connection,
+    key: Option<LedgerKey>,
     /// The `-wal` file, watched for [`WAL_REWIND_BYTES`].
     wal: std::path::PathBuf,
     rewind_bytes: u64,
@@ -164,11 +175,10 @@ impl BatchWriter for Writer {
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let last = tx
-            .prepare_cached("SELECT seq, hash FROM decisions ORDER BY seq DESC LIMIT 1")?
-            .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?;
-        let out = chain_batch(last, batch, |request_id| one(&tx, "request_id", request_id))?;
+        let last = head(&tx)?;
+        let out = chain_batch(self.key.as_ref(), last, batch, |request_id| {
+            one(&tx, "request_id", request_id)
+        })?;
         {
             let mut insert = tx.prepare_cached(&format!(
                 "INSERT INTO decisions ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
@@ -201,13 +211,27 @@ impl BatchWriter for Writer {
 }
 
 impl SqliteLedger {
-    /// Opens (creating if needed) the ledger file.
+    /// Opens (creating if needed) the ledger file; new records are unkeyed.
     pub fn open(path: &Path) -> Result<Self, LedgerError> {
-        Self::open_bounded(path, WAL_REWIND_BYTES)
+        Self::open_keyed(path, None)
+    }
+
+    /// Opens (creating if needed) the ledger file; with a key, new records
+    /// are keyed and keyed records are checked with it.
+    pub fn open_keyed(path: &Path, key: Option<LedgerKey>) -> Result<Self, LedgerError> {
+        Self::open_with(path, WAL_REWIND_BYTES, key)
     }
 
     /// Opens the ledger, rewinding the WAL once it passes `rewind_bytes`.
     pub fn open_bounded(path: &Path, rewind_bytes: u64) -> Result<Self, LedgerError> {
+        Self::open_with(path, rewind_bytes, None)
+    }
+
+    fn open_with(
+        path: &Path,
+        rewind_bytes: u64,
+        key: Option<LedgerKey>,
+    ) -> Result<Self, LedgerError> {
         let writer = open(path)?;
         writer.execute_batch(SCHEMA)?;
         writer.pragma_update(None, "wal_autocheckpoint", 0)?;
@@ -220,6 +244,7 @@ impl SqliteLedger {
         wal.push("-wal");
         let writer = Writer {
             conn: writer,
+            key: key.clone(),
             wal: wal.into(),
             rewind_bytes,
         };
@@ -231,6 +256,7 @@ impl SqliteLedger {
             lookups: Owned::spawn("ledger-sqlite-lookups", lookups)
                 .map_err(|e| LedgerError(e.to_string()))?,
             _checkpointer: checkpointer,
+            key,
         })
     }
 
@@ -287,7 +313,22 @@ impl LedgerStore for SqliteLedger {
         let conn = self.reader();
         let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM decisions ORDER BY seq"))?;
         let rows = stmt.query_map([], row_to_record)?;
-        verify_chain(rows.map(|r| r.map_err(LedgerError::from)))
+        verify_chain(
+            self.key.as_ref(),
+            rows.map(|r| r.map_err(LedgerError::from)),
+        )
+    }
+
+    fn head(&self) -> Result<Option<(i64, String)>, LedgerError> {
+        head(&self.reader())
+    }
+
+    fn hash_at(&self, seq: i64) -> Result<Option<String>, LedgerError> {
+        Ok(self
+            .reader()
+            .prepare_cached("SELECT hash FROM decisions WHERE seq = ?1")?
+            .query_row(params![seq], |r| r.get(0))
+            .optional()?)
     }
 }
 

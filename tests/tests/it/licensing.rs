@@ -158,15 +158,25 @@ async fn decisions_survive_a_restart_and_tampering_is_detected() {
     ))
     .unwrap();
     drop(conn);
-    let licensing = start_licensing(config(classifier.url(), &ledger)).await;
-    let mut client = licensing_client(&licensing).await;
-    let verify = client
-        .verify_ledger(pb::VerifyLedgerRequest {})
+    // The service refuses to serve a broken chain, naming the record.
+    let refused = exportctl_licensing::Application::build(config(classifier.url(), &ledger))
         .await
-        .unwrap()
-        .into_inner();
-    assert!(!verify.intact);
-    assert_eq!(verify.first_broken_sequence, 3);
+        .err()
+        .expect("a broken ledger is not served");
+    assert!(
+        refused.to_string().contains("broken at record 3"),
+        "{refused:#}"
+    );
+    let url = format!("sqlite://{}", ledger.display());
+    let verify = tokio::task::spawn_blocking(move || {
+        exportctl_licensing::open_ledger(&url)
+            .unwrap()
+            .verify()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(verify.broken.map(|b| b.0), Some(3));
     assert_eq!(verify.length, 2);
 }
 

@@ -181,3 +181,124 @@ async fn licensing_on_postgres_decides_records_and_survives_a_restart() {
     assert!(v.intact, "{v:?}");
     assert_eq!(v.length, 2);
 }
+
+/// Record `seq` rewritten to NO_LICENSE_REQUIRED and every later hash
+/// recomputed with plain SHA-256, as someone with write access but without
+/// the key would.
+fn forge_postgres(url: &str, seq: i64) {
+    use exportctl_licensing::ledger::{GENESIS, ListFilter, relink};
+    let ledger = PostgresLedger::connect(url).unwrap();
+    let mut records = ledger
+        .list(&ListFilter {
+            limit: 1000,
+            ..Default::default()
+        })
+        .unwrap();
+    records.reverse();
+    let mut client = postgres::Client::connect(url, postgres::NoTls).unwrap();
+    client
+        .batch_execute("ALTER TABLE decisions DISABLE TRIGGER decisions_append_only")
+        .unwrap();
+    let at = seq as usize - 1;
+    let prev = match at {
+        0 => GENESIS.to_string(),
+        _ => records[at - 1].hash.clone(),
+    };
+    let mut tail = records[at..].to_vec();
+    tail[0].body.outcome = Outcome::NoLicenseRequired as i32;
+    relink(&mut tail, &prev, None);
+    for r in tail {
+        client
+            .execute(
+                "UPDATE decisions SET outcome = $1, prev_hash = $2, hash = $3 WHERE seq = $4",
+                &[&r.body.outcome, &r.prev_hash, &r.hash, &r.seq],
+            )
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_keyed_postgres_ledger_cut_short_or_rewritten_is_not_served() {
+    use exportctl_licensing::ledger::LedgerKey;
+    use exportctl_licensing::ledger::anchor::{anchor_file, read_anchor};
+    let Some(url) = std::thread::spawn(|| fresh_database("integrity"))
+        .join()
+        .unwrap()
+    else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("postgres-integrity-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("key"), "c3".repeat(32)).unwrap();
+    let key = LedgerKey::read(&dir.join("key")).unwrap();
+    let config = |accept: Option<String>| exportctl_licensing::Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        classifier_url: "http://127.0.0.1:9".into(),
+        ledger: url.clone(),
+        ledger_key_file: Some(dir.join("key")),
+        ledger_anchor: Some(dir.clone()),
+        accept_ledger_reset: accept,
+        ..Default::default()
+    };
+    let blocking = |f: Box<dyn FnOnce() + Send>| tokio::task::spawn_blocking(f);
+    let (u, k) = (url.clone(), key.clone());
+    blocking(Box::new(move || {
+        let ledger = PostgresLedger::connect_keyed(&u, Some(k)).unwrap();
+        for i in 0..6 {
+            ledger.append(record(0, i)).unwrap();
+        }
+    }))
+    .await
+    .unwrap();
+    // Served: the start anchors the head (record 6, keyed, MACed).
+    drop(
+        exportctl_licensing::Application::build(config(None))
+            .await
+            .unwrap(),
+    );
+    let anchor = read_anchor(&anchor_file(&dir)).unwrap().unwrap();
+    assert_eq!(anchor.sequence, 6);
+    assert_eq!(anchor.authentic(Some(&key)), Some(true));
+
+    // The last two records deleted: refused, until the reset is accepted.
+    let u = url.clone();
+    blocking(Box::new(move || {
+        let mut c = postgres::Client::connect(&u, postgres::NoTls).unwrap();
+        c.batch_execute(
+            "ALTER TABLE decisions DISABLE TRIGGER decisions_append_only; DELETE FROM decisions WHERE seq > 4; ALTER TABLE decisions ENABLE TRIGGER decisions_append_only;",
+        )
+        .unwrap();
+    }))
+    .await
+    .unwrap();
+    let err = exportctl_licensing::Application::build(config(None))
+        .await
+        .err()
+        .expect("a truncated ledger is not served");
+    assert!(
+        err.to_string().contains("records 5..=6 are gone"),
+        "{err:#}"
+    );
+    drop(
+        exportctl_licensing::Application::build(config(Some(anchor.head_hash.clone())))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(
+        read_anchor(&anchor_file(&dir)).unwrap().unwrap().sequence,
+        4
+    );
+
+    // Record 2 rewritten and the chain recomputed without the key: refused.
+    let u = url.clone();
+    blocking(Box::new(move || forge_postgres(&u, 2)))
+        .await
+        .unwrap();
+    let err = exportctl_licensing::Application::build(config(None))
+        .await
+        .err()
+        .expect("a rewritten ledger is not served");
+    assert!(err.to_string().contains("broken at record 2"), "{err:#}");
+    std::fs::remove_dir_all(&dir).ok();
+}
