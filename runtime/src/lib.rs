@@ -2,6 +2,7 @@
 //! health checking and reflection, logging, shutdown signals and rich `google.rpc` errors.
 
 pub mod auth;
+pub mod decode;
 pub mod edge;
 pub mod errors;
 pub mod methods;

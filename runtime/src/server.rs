@@ -9,6 +9,7 @@ use tonic_health::server::HealthReporter;
 use tower_layer::{Identity, Stack};
 
 use crate::auth::{ApiKeys, AuthLayer};
+use crate::decode::DecodeErrorsLayer;
 use crate::metrics::{GrpcMetricsLayer, Registry};
 use crate::shed::LoadShedLayer;
 use crate::telemetry::ServerSpanLayer;
@@ -17,13 +18,17 @@ use crate::transport::SmallFramesLayer;
 /// A router whose every RPC has its response cut into frames h2 batches,
 /// gets a trace span (when spans are exported), is recorded in the metrics
 /// registry, is shed when too many are in flight, then is checked for its
-/// API key.
+/// API key; an undecodable request to health or reflection is answered
+/// INVALID_ARGUMENT like one to an exportctl service.
 pub type MeteredRouter = Router<
     Stack<
-        AuthLayer,
+        DecodeErrorsLayer,
         Stack<
-            LoadShedLayer,
-            Stack<GrpcMetricsLayer, Stack<ServerSpanLayer, Stack<SmallFramesLayer, Identity>>>,
+            AuthLayer,
+            Stack<
+                LoadShedLayer,
+                Stack<GrpcMetricsLayer, Stack<ServerSpanLayer, Stack<SmallFramesLayer, Identity>>>,
+            >,
         >,
     >,
 >;
@@ -215,6 +220,7 @@ pub fn standard_router(
             connections,
         ))
         .layer(AuthLayer::new(keys))
+        .layer(DecodeErrorsLayer)
         .add_service(health)
         .add_service(v1.build_v1().map_err(std::io::Error::other)?)
         .add_service(v1alpha.build_v1alpha().map_err(std::io::Error::other)?);

@@ -437,6 +437,12 @@ async fn undecodable_requests_are_invalid_argument() {
             "{method}"
         );
     }
+    // Health checking is tonic's own service, with prost's codec: the same answer.
+    assert_eq!(
+        raw_call(&mut grpc, "/grpc.health.v1.Health/Check", garbage()).await,
+        Code::InvalidArgument,
+        "Health/Check"
+    );
     let mut client = licensing_client(&licensing).await;
     assert_eq!(recorded(&mut client).await, 0);
 }
