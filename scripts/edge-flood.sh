@@ -50,6 +50,7 @@ for _ in $(seq 100); do
     sleep 0.1
 done
 rss_before=$(awk '/VmRSS/ {print int($2/1024)}' "/proc/$pid/status")
+fds_before=$(ls "/proc/$pid/fd" | wc -l)
 
 h2load -c 20 -m 1000 -D "${EDGE_FLOOD_SECONDS:-8}" -t 2 \
     -H 'content-type: application/grpc' -H 'te: trailers' \
@@ -58,11 +59,14 @@ h2load -c 20 -m 1000 -D "${EDGE_FLOOD_SECONDS:-8}" -t 2 \
     >"$work/h2load" 2>&1 &
 flood=$!
 sleep 3
+fds_during=$(ls "/proc/$pid/fd" | wc -l)
 health=fail
 "$bin" healthcheck --addr "127.0.0.1:$port" --timeout-ms 3000 >/dev/null 2>&1 && health=ok
 wait "$flood" || true
 hwm=$(awk '/VmHWM/ {print int($2/1024)}' "/proc/$pid/status")
 rss_after=$(awk '/VmRSS/ {print int($2/1024)}' "/proc/$pid/status")
+sleep 1
+fds_after=$(ls "/proc/$pid/fd" | wc -l)
 
 grep -E "^(finished|requests|status codes|time for request|req/s)" "$work/h2load" | sed 's/^/h2load: /'
 succeeded=$(awk '/^requests:/ {for (i=1;i<=NF;i++) if ($(i+1) ~ /succeeded/) print $i}' "$work/h2load")
@@ -82,6 +86,7 @@ print(" ".join(f"{k}={v}" for k, v in sorted(counts.items())))
 EOF
 )
 echo "edge-flood: Classify answered by code: ${codes}"
+echo "edge-flood: open fds before ${fds_before}, during ${fds_during}, after ${fds_after}"
 echo "edge-flood: RSS before ${rss_before} MB, peak ${hwm} MB, after ${rss_after} MB (bound ${bound_mb} MB)"
 echo "edge-flood: requests succeeded ${succeeded:-?}, failed ${failed:-?}; health check during the flood: ${health}"
 status=0
