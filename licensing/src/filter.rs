@@ -434,23 +434,13 @@ fn time_or_date(s: &str) -> Option<OffsetDateTime> {
         .or_else(|| date(s).map(|d| d.midnight().assume_utc()))
 }
 
-/// A name for party matching: lower case, every run of characters other
-/// than letters and digits one space, trimmed.
+/// A name for party matching: lower case, letters and digits only (spaces
+/// and punctuation dropped, so `K.K.`, `K K` and `kk` are the same).
 pub fn normalise(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut gap = false;
-    for c in name.chars() {
-        if c.is_alphanumeric() {
-            if gap && !out.is_empty() {
-                out.push(' ');
-            }
-            gap = false;
-            out.extend(c.to_lowercase());
-        } else {
-            gap = true;
-        }
-    }
-    out
+    name.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 impl Filter {
@@ -779,7 +769,7 @@ mod tests {
     fn names_are_normalised() {
         assert_eq!(
             normalise("  SAMSUNG Electronics Co., Ltd. "),
-            "samsung electronics co ltd"
+            "samsungelectronicscoltd"
         );
         assert_eq!(normalise("--"), "");
     }
