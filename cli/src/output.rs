@@ -681,7 +681,8 @@ pub fn list_table(decisions: &[lpb::Decision], next_page_token: &str) -> String 
         );
     }
     table.render("", &mut out);
-    out.push_str(&format!("{} decisions\n", decisions.len()));
+    let n = decisions.len();
+    out.push_str(&format!("{n} decision{}\n", if n == 1 { "" } else { "s" }));
     if !next_page_token.is_empty() {
         out.push_str(&format!("next page: --page-token {next_page_token}\n"));
     }
