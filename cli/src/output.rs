@@ -529,7 +529,7 @@ fn line_text(l: &lpb::LineItem) -> String {
 /// table of determinations with the explanation and missing facts under each.
 pub fn decision_table(d: &lpb::Decision) -> String {
     let mut out = format!(
-        "{}  request {}  {} -> {}  as of {}\noutcome: {}  state: {}\nledger #{} {}\nrules {}  classifier rules {}\n",
+        "{}  request {}  {} -> {}  as of {}\noutcome: {}\nstate: {}\nledger #{} {}\nrules {}  classifier rules {}\n",
         d.name,
         d.request_id,
         or_dash(&d.export_country),

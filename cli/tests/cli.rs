@@ -180,23 +180,28 @@ async fn a_rejected_request_prints_every_field_violation_and_exits_1() {
     assert_eq!(fields, ["as_of", "spec.material", "spec.wavelength_nm"]);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn decide_from_flags_and_from_a_yaml_file() {
-    let s = start("decide").await;
-    let flags = [
+/// `exportctl decide` of US wet-clean chemicals (WCC-200, line 10) for a
+/// 16 nm FinFET logic fab in `destination`, headquartered there.
+fn wet_clean_chemicals(
+    licensing: &str,
+    request_id: &str,
+    destination: &str,
+    as_of: &str,
+) -> Vec<String> {
+    [
         "decide",
         "--licensing-url",
-        &s.licensing,
+        licensing,
         "--request-id",
-        "PO-4711-10",
+        request_id,
         "--export-country",
         "US",
         "--destination-country",
-        "CN",
+        destination,
         "--end-user-name",
         "Example Logic Fab Co.",
         "--end-user-country",
-        "CN",
+        destination,
         "--purpose",
         "civil",
         "--ic-production",
@@ -206,7 +211,7 @@ async fn decide_from_flags_and_from_a_yaml_file() {
         "--fab-transistor-architecture",
         "finfet",
         "--fab-owner-headquarters",
-        "CN",
+        destination,
         "--line-id",
         "10",
         "--origin-country",
@@ -220,8 +225,17 @@ async fn decide_from_flags_and_from_a_yaml_file() {
         "--material",
         "wet_clean_chemical",
         "--as-of",
-        "2023-03-01",
-    ];
+        as_of,
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn decide_from_flags_and_from_a_yaml_file() {
+    let s = start("decide").await;
+    let flags = wet_clean_chemicals(&s.licensing, "PO-4711-10", "CN", "2023-03-01");
+    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
     let out = exportctl(&flags);
     assert!(out.status.success(), "{}", stderr(&out));
     let table = stdout(&out);
@@ -504,49 +518,17 @@ fn ledger_verify_checks_keyed_records_and_the_anchor() {
 async fn decisions_get_lookup_and_list() {
     let s = start("decisions").await;
     let decide = |request_id: &str, destination: &str, as_of: &str| {
-        let out = exportctl(&[
-            "decide",
-            "--licensing-url",
-            &s.licensing,
-            "--request-id",
-            request_id,
-            "--export-country",
-            "US",
-            "--destination-country",
-            destination,
-            "--end-user-name",
-            "Example Logic Fab Co.",
-            "--end-user-country",
-            destination,
-            "--purpose",
-            "civil",
-            "--ic-production",
-            "true",
-            "--fab-logic-node-nm",
-            "16",
-            "--fab-transistor-architecture",
-            "finfet",
-            "--fab-owner-headquarters",
-            destination,
-            "--line-id",
-            "10",
-            "--origin-country",
-            "US",
-            "--quantity",
-            "200",
-            "--sku",
-            "WCC-200",
-            "--kind",
-            "material",
-            "--material",
-            "wet_clean_chemical",
-            "--as-of",
-            as_of,
-            "--json",
-        ]);
+        let mut flags = wet_clean_chemicals(&s.licensing, request_id, destination, as_of);
+        flags.push("--json".into());
+        let out = exportctl(&flags.iter().map(String::as_str).collect::<Vec<_>>());
         assert!(out.status.success(), "{}", stderr(&out));
         let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
         v["decision"]["name"].as_str().unwrap().to_string()
+    };
+    let list = |more: &[&str]| {
+        let mut args = vec!["decisions", "list", "--licensing-url", &s.licensing];
+        args.extend_from_slice(more);
+        exportctl(&args)
     };
     let cn = decide("PO-1-10", "CN", "2023-03-01");
     decide("PO-2-10", "DE", "2023-03-02");
@@ -556,7 +538,7 @@ async fn decisions_get_lookup_and_list() {
     assert!(out.status.success(), "{}", stderr(&out));
     let table = stdout(&out);
     assert!(
-        table.contains("\noutcome: LICENSE_REQUIRED  state: BLOCKED\n"),
+        table.contains("\noutcome: LICENSE_REQUIRED\nstate: BLOCKED\n"),
         "{table}"
     );
     assert!(
@@ -615,11 +597,7 @@ async fn decisions_get_lookup_and_list() {
         stderr(&out)
     );
 
-    let out = exportctl(&[
-        "decisions",
-        "list",
-        "--licensing-url",
-        &s.licensing,
+    let out = list(&[
         "--filter",
         "destination_country = CN AND state = BLOCKED",
         "--order-by",
@@ -640,45 +618,20 @@ async fn decisions_get_lookup_and_list() {
     assert_eq!(rows[3], "2 decisions", "{table}");
 
     // One page at a time: the table says how to get the next; --all follows them.
-    let out = exportctl(&[
-        "decisions",
-        "list",
-        "--licensing-url",
-        &s.licensing,
-        "--page-size",
-        "1",
-    ]);
+    let out = list(&["--page-size", "1"]);
     let table = stdout(&out);
     let token = table
         .lines()
         .find_map(|l| l.strip_prefix("next page: --page-token "))
         .unwrap_or_else(|| panic!("no next page: {table}"));
     assert!(table.lines().nth(1).unwrap().contains("PO-3-10"), "{table}");
-    let out = exportctl(&[
-        "decisions",
-        "list",
-        "--licensing-url",
-        &s.licensing,
-        "--page-size",
-        "1",
-        "--page-token",
-        token,
-    ]);
+    let out = list(&["--page-size", "1", "--page-token", token]);
     assert!(
         stdout(&out).lines().nth(1).unwrap().contains("PO-2-10"),
         "{}",
         stdout(&out)
     );
-    let out = exportctl(&[
-        "decisions",
-        "list",
-        "--licensing-url",
-        &s.licensing,
-        "--page-size",
-        "1",
-        "--all",
-        "--json",
-    ]);
+    let out = list(&["--page-size", "1", "--all", "--json"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     let ids: Vec<&str> = v["decisions"]
@@ -690,14 +643,7 @@ async fn decisions_get_lookup_and_list() {
     assert_eq!(ids, ["PO-3-10", "PO-2-10", "PO-1-10"]);
     assert_eq!(v["next_page_token"], "");
 
-    let out = exportctl(&[
-        "decisions",
-        "list",
-        "--licensing-url",
-        &s.licensing,
-        "--filter",
-        "colour = red",
-    ]);
+    let out = list(&["--filter", "colour = red"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
         stderr(&out).contains("\n  filter: unknown field `colour`"),

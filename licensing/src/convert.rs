@@ -467,6 +467,18 @@ fn country(bad: &mut Vec<FieldViolation>, field: &str, value: &str, required: bo
     }
 }
 
+/// A request id: required, an identifier of at most [`MAX_REQUEST_ID`] characters.
+fn request_id(bad: &mut Vec<FieldViolation>, value: &str) {
+    text(
+        bad,
+        "request_id",
+        value,
+        MAX_REQUEST_ID,
+        true,
+        Chars::Identifier,
+    );
+}
+
 fn text(
     bad: &mut Vec<FieldViolation>,
     field: &str,
@@ -529,14 +541,7 @@ pub fn decide_query(
     policies: &PolicySet,
 ) -> Result<DecideQuery, Vec<FieldViolation>> {
     let mut bad = Vec::new();
-    text(
-        &mut bad,
-        "request_id",
-        &req.request_id,
-        MAX_REQUEST_ID,
-        true,
-        Chars::Identifier,
-    );
+    request_id(&mut bad, &req.request_id);
     country(&mut bad, "export_country", &req.export_country, true);
     country(
         &mut bad,
@@ -898,14 +903,7 @@ pub fn decision_id_of_name(name: &str) -> Result<String, Vec<FieldViolation>> {
 /// checks it.
 pub fn lookup_request_id(req: &pb::LookupDecisionRequest) -> Result<String, Vec<FieldViolation>> {
     let mut bad = Vec::new();
-    text(
-        &mut bad,
-        "request_id",
-        &req.request_id,
-        MAX_REQUEST_ID,
-        true,
-        Chars::Identifier,
-    );
+    request_id(&mut bad, &req.request_id);
     if bad.is_empty() {
         Ok(req.request_id.clone())
     } else {
