@@ -2,6 +2,7 @@
 //!
 //! - `exportctl serve` runs the classifier and the licensing service in one
 //!   process on the embedded defaults (bundled rule packs, SQLite ledger).
+//! - `exportctl decisions get|lookup|list` reads recorded decisions back.
 //! - `exportctl classify` and `exportctl decide` call the running services
 //!   over gRPC, with the request given as flags or as a JSON/YAML file, and
 //!   print a table (or `--json`). A failed call prints its gRPC status and
@@ -21,8 +22,10 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use exportctl_proto::classifier::ClassifyRequest;
 use exportctl_proto::classifier::classifier_service_client::ClassifierServiceClient;
-use exportctl_proto::licensing::DecideRequest;
 use exportctl_proto::licensing::licensing_service_client::LicensingServiceClient;
+use exportctl_proto::licensing::{
+    DecideRequest, Decision, GetDecisionRequest, ListDecisionsRequest, LookupDecisionRequest,
+};
 use exportctl_runtime::server::shutdown_signal;
 use exportctl_runtime::telemetry::{self, LogFormat};
 use tokio::sync::watch;
@@ -60,6 +63,13 @@ enum Command {
     /// --fab-logic-node-nm 16 --origin-country US --kind material --material wet_clean_chemical`,
     /// or from a DecideRequest in JSON or YAML (`--file shipment.yaml`; any number of lines).
     Decide(Box<DecideArgs>),
+    /// Read recorded decisions back from the running licensing service.
+    ///
+    /// `exportctl decisions get decisions/ID` (or just ID), `exportctl decisions lookup
+    /// REQUEST_ID` (the id the ERP sent), `exportctl decisions list --filter
+    /// 'lines.outcome = INDETERMINATE AND as_of >= "2024-01-01"' --order-by "as_of desc"`.
+    #[command(subcommand)]
+    Decisions(DecisionsCommand),
     /// Work on a decision ledger directly (no service needed).
     #[command(subcommand)]
     Ledger(LedgerCommand),
@@ -78,6 +88,61 @@ enum Command {
         #[arg(long, default_value = "2026-07-23")]
         on: String,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum DecisionsCommand {
+    /// One decision by its name (decisions/ID, or ID), with the request it decided.
+    Get {
+        name: String,
+        #[command(flatten)]
+        service: LicensingArgs,
+    },
+    /// The decision recorded for a request id (the ERP's own key).
+    Lookup {
+        request_id: String,
+        #[command(flatten)]
+        service: LicensingArgs,
+    },
+    /// Recorded decisions, one row each (newest first unless --order-by says otherwise).
+    List(Box<ListArgs>),
+}
+
+/// The licensing service and the call options.
+#[derive(Debug, clap::Args)]
+struct LicensingArgs {
+    /// The licensing service.
+    #[arg(
+        long,
+        env = "EXPORTCTL_LICENSING_URL",
+        default_value = "http://127.0.0.1:50052"
+    )]
+    licensing_url: String,
+    #[command(flatten)]
+    call: CallArgs,
+}
+
+#[derive(Debug, clap::Args)]
+struct ListArgs {
+    /// AIP-160 filter, e.g. `state = BLOCKED AND destination_country = CN`; fields: state,
+    /// outcome, lines.outcome, export_country, destination_country, party, rules_digest,
+    /// request_id, as_of, create_time (see the README).
+    #[arg(long, value_name = "FILTER", default_value = "")]
+    filter: String,
+    /// create_time desc (default), create_time, as_of desc or as_of.
+    #[arg(long, value_name = "ORDER", default_value = "")]
+    order_by: String,
+    /// Decisions per page (default 50, at most 500).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    page_size: i32,
+    /// Continue from this token (printed under a page that has more after it).
+    #[arg(long, value_name = "TOKEN", default_value = "", conflicts_with = "all")]
+    page_token: String,
+    /// Follow the page tokens and print every matching decision.
+    #[arg(long)]
+    all: bool,
+    #[command(flatten)]
+    service: LicensingArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -541,6 +606,94 @@ async fn decide(args: Box<DecideArgs>) -> Result<String, Failure> {
     })
 }
 
+fn licensing_client(args: &LicensingArgs) -> anyhow::Result<LicensingServiceClient<Channel>> {
+    let timeout = Duration::from_millis(args.call.timeout_ms);
+    Ok(LicensingServiceClient::new(channel(
+        &args.licensing_url,
+        timeout,
+    )?))
+}
+
+fn licensing_failure(args: &LicensingArgs) -> impl Fn(tonic::Status) -> Failure + '_ {
+    move |status| Failure::Rpc {
+        target: format!("licensing at {}", args.licensing_url),
+        status,
+    }
+}
+
+/// One decision (get or lookup) as a table or JSON.
+fn one_decision(decision: Option<&Decision>, json: bool) -> String {
+    match (decision, json) {
+        (d, true) => pretty(&serde_json::json!({ "decision": d.map(output::decision_json) })),
+        (Some(d), false) => output::decision_table(d),
+        (None, false) => "the service returned no decision\n".to_string(),
+    }
+}
+
+async fn decisions(command: DecisionsCommand) -> Result<String, Failure> {
+    match command {
+        DecisionsCommand::Get { name, service } => {
+            let name = if name.contains('/') {
+                name
+            } else {
+                format!("decisions/{name}")
+            };
+            let request = request_for(GetDecisionRequest { name }, &service.call)?;
+            let response = licensing_client(&service)?
+                .get_decision(request)
+                .await
+                .map_err(licensing_failure(&service))?
+                .into_inner();
+            Ok(one_decision(response.decision.as_ref(), service.call.json))
+        }
+        DecisionsCommand::Lookup {
+            request_id,
+            service,
+        } => {
+            let request = request_for(LookupDecisionRequest { request_id }, &service.call)?;
+            let response = licensing_client(&service)?
+                .lookup_decision(request)
+                .await
+                .map_err(licensing_failure(&service))?
+                .into_inner();
+            Ok(one_decision(response.decision.as_ref(), service.call.json))
+        }
+        DecisionsCommand::List(args) => {
+            let service = &args.service;
+            let mut client = licensing_client(service)?;
+            let mut all = Vec::new();
+            let mut token = args.page_token.clone();
+            loop {
+                let request = request_for(
+                    ListDecisionsRequest {
+                        filter: args.filter.clone(),
+                        order_by: args.order_by.clone(),
+                        page_size: args.page_size,
+                        page_token: token,
+                        ..Default::default()
+                    },
+                    &service.call,
+                )?;
+                let page = client
+                    .list_decisions(request)
+                    .await
+                    .map_err(licensing_failure(service))?
+                    .into_inner();
+                all.extend(page.decisions);
+                token = page.next_page_token;
+                if !args.all || token.is_empty() {
+                    break;
+                }
+            }
+            Ok(if service.call.json {
+                pretty(&output::list_json(&all, &token))
+            } else {
+                output::list_table(&all, &token)
+            })
+        }
+    }
+}
+
 fn pretty(v: &serde_json::Value) -> String {
     let mut s =
         serde_json::to_string_pretty(v).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
@@ -590,6 +743,14 @@ async fn main() -> ExitCode {
         Command::Decide(args) => {
             let json = args.call.json;
             report(decide(args).await, json)
+        }
+        Command::Decisions(command) => {
+            let json = match &command {
+                DecisionsCommand::Get { service, .. }
+                | DecisionsCommand::Lookup { service, .. } => service.call.json,
+                DecisionsCommand::List(args) => args.service.call.json,
+            };
+            report(decisions(command).await, json)
         }
         Command::CheckTables {
             data_dir,

@@ -1,4 +1,4 @@
-//! What `exportctl classify` and `exportctl decide` print: a readable table,
+//! What `exportctl classify`, `exportctl decide` and `exportctl decisions` print: a readable table,
 //! or with `--json` the response as JSON (proto field names, enum values by
 //! their full names, every field present).
 
@@ -125,6 +125,72 @@ fn determination_json(d: &lpb::Determination) -> Value {
     })
 }
 
+fn party_json(p: &lpb::Party) -> Value {
+    json!({
+        "name": p.name,
+        "country": p.country,
+        "aliases": p.aliases,
+        "address": p.address,
+        "role": p.role,
+        "headquarters_country": p.headquarters_country,
+        "ultimate_parent_country": p.ultimate_parent_country,
+    })
+}
+
+/// The request a decision decided. A line's spec is shown by what names the
+/// item (sku, description, kind, equipment function, material); its
+/// technical parameters are in the line's classifications.
+pub fn request_json(r: &lpb::DecideRequest) -> Value {
+    json!({
+        "request_id": r.request_id,
+        "export_country": r.export_country,
+        "destination_country": r.destination_country,
+        "destination_subdivision": r.destination_subdivision,
+        "as_of": r.as_of,
+        "end_user": r.end_user.as_ref().map(party_json),
+        "parties": r.parties.iter().map(party_json).collect::<Vec<_>>(),
+        "end_use": r.end_use.as_ref().map(|e| json!({
+            "purpose": e.purpose,
+            "ic_production": e.ic_production,
+            "fab_logic_node_nm": e.fab_logic_node_nm,
+            "fab_transistor_architecture": e.fab_transistor_architecture,
+            "fab_dram_half_pitch_nm": e.fab_dram_half_pitch_nm,
+            "fab_nand_layers": e.fab_nand_layers,
+            "fab_owner_headquarters": e.fab_owner_headquarters,
+            "critical_infrastructure_operator": e.critical_infrastructure_operator,
+            "fab_dram_cell_area_um2": e.fab_dram_cell_area_um2,
+            "fab_dram_density_gb_mm2": e.fab_dram_density_gb_mm2,
+        })),
+        "lines": r.lines.iter().map(|l| json!({
+            "line_id": l.line_id,
+            "spec": l.spec.as_ref().map(|s| json!({
+                "sku": s.sku,
+                "description": s.description,
+                "kind": enum_json(s.kind, cpb::ItemKind::as_str_name),
+                "equipment_function": s.equipment_function,
+                "material": s.material,
+            })),
+            "origin_country": l.origin_country,
+            "quantity": l.quantity,
+            "value": l.value,
+            "currency": l.currency,
+            "entries": l.entries.iter().map(|e| json!({
+                "regime": e.regime,
+                "entry_id": e.entry_id,
+            })).collect::<Vec<_>>(),
+            "us_content_percent": l.us_content_percent,
+            "us_controlled_content_percent": l.us_controlled_content_percent,
+            "produced_with_us_technology": l.produced_with_us_technology,
+            "produced_with_us_equipment": l.produced_with_us_equipment,
+        })).collect::<Vec<_>>(),
+        "held_authorizations": r.held_authorizations.iter().map(|h| json!({
+            "regime": h.regime,
+            "code": h.code,
+            "reference": h.reference,
+        })).collect::<Vec<_>>(),
+    })
+}
+
 /// A `Decision` as JSON.
 pub fn decision_json(d: &lpb::Decision) -> Value {
     json!({
@@ -132,9 +198,11 @@ pub fn decision_json(d: &lpb::Decision) -> Value {
         "request_id": d.request_id,
         "as_of": d.as_of,
         "outcome": enum_json(d.outcome, lpb::Outcome::as_str_name),
+        "state": enum_json(d.state, lpb::DecisionState::as_str_name),
         "lines": d.lines.iter().map(|l| json!({
             "line_id": l.line_id,
             "outcome": enum_json(l.outcome, lpb::Outcome::as_str_name),
+            "review_status": enum_json(l.review_status, lpb::ReviewStatus::as_str_name),
             "classifications": l.classifications.iter().map(regime_json).collect::<Vec<_>>(),
             "determinations": l.determinations.iter().map(determination_json).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
@@ -164,6 +232,16 @@ pub fn decision_json(d: &lpb::Decision) -> Value {
             "version": p.version,
             "reviewed_through": p.reviewed_through,
         })).collect::<Vec<_>>(),
+        "destination_subdivision": d.destination_subdivision,
+        "request": d.request.as_ref().map(request_json),
+    })
+}
+
+/// A listing (one page, or every page with `--all`) as JSON.
+pub fn list_json(decisions: &[lpb::Decision], next_page_token: &str) -> Value {
+    json!({
+        "decisions": decisions.iter().map(decision_json).collect::<Vec<_>>(),
+        "next_page_token": next_page_token,
     })
 }
 
@@ -386,22 +464,87 @@ fn classification_summary(c: &cpb::RegimeClassification) -> String {
     )
 }
 
+fn state_short(v: i32) -> String {
+    enum_short(v, lpb::DecisionState::as_str_name, "DECISION_STATE_")
+}
+
+fn review_short(v: i32) -> String {
+    enum_short(v, lpb::ReviewStatus::as_str_name, "REVIEW_STATUS_")
+}
+
+/// A number without a trailing `.0`.
+fn number(v: f64) -> String {
+    format!("{v}")
+}
+
+/// The parties of a request, one line: `end_user NAME (CC); sold_to ...`.
+fn parties_text(r: &lpb::DecideRequest) -> String {
+    let one = |role: &str, p: &lpb::Party| {
+        let role = if p.role.is_empty() { role } else { &p.role };
+        format!("{role} {} ({})", p.name, or_dash(&p.country))
+    };
+    let all: Vec<String> = r
+        .end_user
+        .iter()
+        .map(|p| one("end_user", p))
+        .chain(r.parties.iter().map(|p| one("party", p)))
+        .collect();
+    join_or_dash(&all)
+}
+
+/// What a request line ships: `sku WCC-200, 200 x 12.5 USD`.
+fn line_text(l: &lpb::LineItem) -> String {
+    let spec = l.spec.as_ref();
+    let sku = spec.map(|s| s.sku.as_str()).unwrap_or_default();
+    let what = spec
+        .map(|s| {
+            [
+                s.material.as_str(),
+                s.equipment_function.as_str(),
+                s.description.as_str(),
+            ]
+        })
+        .and_then(|v| v.into_iter().find(|t| !t.is_empty()))
+        .or_else(|| l.entries.first().map(|e| e.entry_id.as_str()))
+        .unwrap_or_default();
+    let mut out = format!("sku {}", or_dash(sku));
+    if !what.is_empty() {
+        out.push_str(&format!(" ({what})"));
+    }
+    out.push_str(&format!(", quantity {}", number(l.quantity)));
+    if l.value != 0.0 || !l.currency.is_empty() {
+        out.push_str(&format!(
+            ", value {} {}",
+            number(l.value),
+            or_dash(&l.currency)
+        ));
+    }
+    if !l.origin_country.is_empty() {
+        out.push_str(&format!(", origin {}", l.origin_country));
+    }
+    out
+}
+
 /// A `Decision` as tables: a header, then per line its classifications and a
 /// table of determinations with the explanation and missing facts under each.
 pub fn decision_table(d: &lpb::Decision) -> String {
     let mut out = format!(
-        "{}  request {}  {} -> {}  as of {}\noutcome: {}\nledger #{} {}\nrules {}  classifier rules {}\n",
+        "{}  request {}  {} -> {}  as of {}\noutcome: {}\nstate: {}\nledger #{} {}\nrules {}  classifier rules {}\n",
         d.name,
         d.request_id,
         or_dash(&d.export_country),
         or_dash(&d.destination_country),
         d.as_of,
         outcome_short(d.outcome),
+        state_short(d.state),
         d.sequence,
         d.record_hash,
         d.rules_digest,
         d.classifier_rules_digest,
     );
+    if let Some(r) = &d.request {
+        out.push_str(&format!("parties: {}\n", parties_text(r)));
+    }
     if !d.screening_sources.is_empty() {
         let lists: Vec<String> = d
             .screening_sources
@@ -421,12 +564,25 @@ pub fn decision_table(d: &lpb::Decision) -> String {
             .collect();
         out.push_str(&format!("screened against: {}\n", lists.join("; ")));
     }
+    let requested = |id: &str| {
+        d.request
+            .as_ref()
+            .and_then(|r| r.lines.iter().find(|l| l.line_id == id))
+    };
     for l in &d.lines {
+        let review = if l.review_status == lpb::ReviewStatus::Unspecified as i32 {
+            String::new()
+        } else {
+            format!("  review: {}", review_short(l.review_status))
+        };
         out.push_str(&format!(
-            "\nline {}: {}\n",
+            "\nline {}: {}{review}\n",
             l.line_id,
             outcome_short(l.outcome)
         ));
+        if let Some(item) = requested(&l.line_id) {
+            out.push_str(&format!("  item: {}\n", line_text(item)));
+        }
         if !l.classifications.is_empty() {
             let all: Vec<String> = l
                 .classifications
@@ -483,6 +639,52 @@ pub fn decision_table(d: &lpb::Decision) -> String {
         for a in &d.advisories {
             out.push_str(&format!("  {} ({}): {}\n", a.code, a.regime, a.text));
         }
+    }
+    out
+}
+
+/// A listing, one row per decision, and how to get the next page.
+pub fn list_table(decisions: &[lpb::Decision], next_page_token: &str) -> String {
+    let mut out = String::new();
+    let mut table = Table::new(&[
+        "NAME", "REQUEST", "AS OF", "ROUTE", "STATE", "OUTCOME", "LINES", "END USER", "RECORDED",
+    ]);
+    for d in decisions {
+        let lines: Vec<String> = d
+            .lines
+            .iter()
+            .map(|l| format!("{}={}", l.line_id, outcome_short(l.outcome)))
+            .collect();
+        let end_user = d
+            .request
+            .as_ref()
+            .and_then(|r| r.end_user.as_ref())
+            .map(|p| p.name.clone())
+            .unwrap_or_default();
+        table.row(
+            vec![
+                d.name.clone(),
+                d.request_id.clone(),
+                d.as_of.clone(),
+                format!(
+                    "{}->{}",
+                    or_dash(&d.export_country),
+                    or_dash(&d.destination_country)
+                ),
+                state_short(d.state),
+                outcome_short(d.outcome),
+                join_or_dash(&lines),
+                or_dash(&end_user),
+                d.created_at.clone(),
+            ],
+            Vec::new(),
+        );
+    }
+    table.render("", &mut out);
+    let n = decisions.len();
+    out.push_str(&format!("{n} decision{}\n", if n == 1 { "" } else { "s" }));
+    if !next_page_token.is_empty() {
+        out.push_str(&format!("next page: --page-token {next_page_token}\n"));
     }
     out
 }

@@ -180,23 +180,28 @@ async fn a_rejected_request_prints_every_field_violation_and_exits_1() {
     assert_eq!(fields, ["as_of", "spec.material", "spec.wavelength_nm"]);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn decide_from_flags_and_from_a_yaml_file() {
-    let s = start("decide").await;
-    let flags = [
+/// `exportctl decide` of US wet-clean chemicals (WCC-200, line 10) for a
+/// 16 nm FinFET logic fab in `destination`, headquartered there.
+fn wet_clean_chemicals(
+    licensing: &str,
+    request_id: &str,
+    destination: &str,
+    as_of: &str,
+) -> Vec<String> {
+    [
         "decide",
         "--licensing-url",
-        &s.licensing,
+        licensing,
         "--request-id",
-        "PO-4711-10",
+        request_id,
         "--export-country",
         "US",
         "--destination-country",
-        "CN",
+        destination,
         "--end-user-name",
         "Example Logic Fab Co.",
         "--end-user-country",
-        "CN",
+        destination,
         "--purpose",
         "civil",
         "--ic-production",
@@ -206,7 +211,7 @@ async fn decide_from_flags_and_from_a_yaml_file() {
         "--fab-transistor-architecture",
         "finfet",
         "--fab-owner-headquarters",
-        "CN",
+        destination,
         "--line-id",
         "10",
         "--origin-country",
@@ -220,8 +225,17 @@ async fn decide_from_flags_and_from_a_yaml_file() {
         "--material",
         "wet_clean_chemical",
         "--as-of",
-        "2023-03-01",
-    ];
+        as_of,
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn decide_from_flags_and_from_a_yaml_file() {
+    let s = start("decide").await;
+    let flags = wet_clean_chemicals(&s.licensing, "PO-4711-10", "CN", "2023-03-01");
+    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
     let out = exportctl(&flags);
     assert!(out.status.success(), "{}", stderr(&out));
     let table = stdout(&out);
@@ -498,4 +512,142 @@ fn ledger_verify_checks_keyed_records_and_the_anchor() {
     assert_eq!(short.status.code(), Some(2));
     assert!(stderr(&short).contains("8 bytes"), "{}", stderr(&short));
     std::fs::remove_dir_all(&dir).ok();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn decisions_get_lookup_and_list() {
+    let s = start("decisions").await;
+    let decide = |request_id: &str, destination: &str, as_of: &str| {
+        let mut flags = wet_clean_chemicals(&s.licensing, request_id, destination, as_of);
+        flags.push("--json".into());
+        let out = exportctl(&flags.iter().map(String::as_str).collect::<Vec<_>>());
+        assert!(out.status.success(), "{}", stderr(&out));
+        let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+        v["decision"]["name"].as_str().unwrap().to_string()
+    };
+    let list = |more: &[&str]| {
+        let mut args = vec!["decisions", "list", "--licensing-url", &s.licensing];
+        args.extend_from_slice(more);
+        exportctl(&args)
+    };
+    let cn = decide("PO-1-10", "CN", "2023-03-01");
+    decide("PO-2-10", "DE", "2023-03-02");
+    decide("PO-3-10", "CN", "2023-03-03");
+
+    let out = exportctl(&["decisions", "get", &cn, "--licensing-url", &s.licensing]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let table = stdout(&out);
+    assert!(
+        table.contains("\noutcome: LICENSE_REQUIRED\nstate: BLOCKED\n"),
+        "{table}"
+    );
+    assert!(
+        table.contains("parties: end_user Example Logic Fab Co. (CN)\n"),
+        "{table}"
+    );
+    assert!(
+        table.contains("line 10: LICENSE_REQUIRED  review: UNREVIEWED\n"),
+        "{table}"
+    );
+    assert!(
+        table.contains("  item: sku WCC-200 (wet_clean_chemical), quantity 200, origin US\n"),
+        "{table}"
+    );
+    // The bare id works as well as the name.
+    let id = cn.strip_prefix("decisions/").unwrap();
+    let out = exportctl(&[
+        "decisions",
+        "get",
+        id,
+        "--licensing-url",
+        &s.licensing,
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let d = &v["decision"];
+    assert_eq!(d["state"], "DECISION_STATE_BLOCKED");
+    assert_eq!(d["lines"][0]["review_status"], "REVIEW_STATUS_UNREVIEWED");
+    assert_eq!(d["request"]["lines"][0]["spec"]["sku"], "WCC-200");
+    assert_eq!(d["request"]["lines"][0]["quantity"], 200.0);
+    assert_eq!(d["request"]["end_user"]["name"], "Example Logic Fab Co.");
+
+    let out = exportctl(&[
+        "decisions",
+        "lookup",
+        "PO-1-10",
+        "--licensing-url",
+        &s.licensing,
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["decision"]["name"], cn.as_str());
+    let out = exportctl(&[
+        "decisions",
+        "lookup",
+        "PO-404",
+        "--licensing-url",
+        &s.licensing,
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("NOT_FOUND") && stderr(&out).contains("PO-404"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = list(&[
+        "--filter",
+        "destination_country = CN AND state = BLOCKED",
+        "--order-by",
+        "as_of",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let table = stdout(&out);
+    let rows: Vec<&str> = table.lines().collect();
+    assert!(
+        rows[0].starts_with("NAME") && rows[0].contains("STATE"),
+        "{table}"
+    );
+    assert!(
+        rows[1].contains("PO-1-10") && rows[1].contains("US->CN") && rows[1].contains("BLOCKED"),
+        "{table}"
+    );
+    assert!(rows[2].contains("PO-3-10"), "{table}");
+    assert_eq!(rows[3], "2 decisions", "{table}");
+
+    // One page at a time: the table says how to get the next; --all follows them.
+    let out = list(&["--page-size", "1"]);
+    let table = stdout(&out);
+    let token = table
+        .lines()
+        .find_map(|l| l.strip_prefix("next page: --page-token "))
+        .unwrap_or_else(|| panic!("no next page: {table}"));
+    assert!(table.lines().nth(1).unwrap().contains("PO-3-10"), "{table}");
+    let out = list(&["--page-size", "1", "--page-token", token]);
+    assert!(
+        stdout(&out).lines().nth(1).unwrap().contains("PO-2-10"),
+        "{}",
+        stdout(&out)
+    );
+    let out = list(&["--page-size", "1", "--all", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let ids: Vec<&str> = v["decisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["request_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["PO-3-10", "PO-2-10", "PO-1-10"]);
+    assert_eq!(v["next_page_token"], "");
+
+    let out = list(&["--filter", "colour = red"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("\n  filter: unknown field `colour`"),
+        "{}",
+        stderr(&out)
+    );
 }

@@ -11,7 +11,6 @@ use exportctl_runtime::FieldViolation;
 use time::Date;
 
 use crate::engine::{self, DecisionBody, EndUseFacts, HeldAuthorization, PartyFacts};
-use crate::ledger::ListFilter;
 use crate::parties;
 use crate::policy::{Outcome, PolicySet, ReviewPolicy, is_country_code};
 
@@ -468,6 +467,18 @@ fn country(bad: &mut Vec<FieldViolation>, field: &str, value: &str, required: bo
     }
 }
 
+/// A request id: required, an identifier of at most [`MAX_REQUEST_ID`] characters.
+fn request_id(bad: &mut Vec<FieldViolation>, value: &str) {
+    text(
+        bad,
+        "request_id",
+        value,
+        MAX_REQUEST_ID,
+        true,
+        Chars::Identifier,
+    );
+}
+
 fn text(
     bad: &mut Vec<FieldViolation>,
     field: &str,
@@ -530,14 +541,7 @@ pub fn decide_query(
     policies: &PolicySet,
 ) -> Result<DecideQuery, Vec<FieldViolation>> {
     let mut bad = Vec::new();
-    text(
-        &mut bad,
-        "request_id",
-        &req.request_id,
-        MAX_REQUEST_ID,
-        true,
-        Chars::Identifier,
-    );
+    request_id(&mut bad, &req.request_id);
     country(&mut bad, "export_country", &req.export_country, true);
     country(
         &mut bad,
@@ -783,6 +787,8 @@ pub fn decision(
                 line_id: l.line_id.clone(),
                 outcome: outcome(l.outcome) as i32,
                 classifications,
+                // Derived when read (readback): never in the recorded bytes.
+                review_status: 0,
                 determinations: l
                     .determinations
                     .iter()
@@ -827,6 +833,9 @@ pub fn decision(
         export_country: q.export_country.clone(),
         destination_country: q.destination.clone(),
         destination_subdivision: q.subdivision.clone().unwrap_or_default(),
+        // Added when answered or read (readback): the recorded bytes stay as before.
+        request: None,
+        state: 0,
         screening_sources: body
             .screening_sources
             .iter()
@@ -890,75 +899,16 @@ pub fn decision_id_of_name(name: &str) -> Result<String, Vec<FieldViolation>> {
         .ok_or_else(|| vec![FieldViolation::new("name", "must look like decisions/{id}")])
 }
 
-fn page_size(n: i32) -> Result<usize, FieldViolation> {
-    match n {
-        n if n < 0 => Err(FieldViolation::new("page_size", "must not be negative")),
-        0 => Ok(DEFAULT_PAGE_SIZE),
-        n => Ok((n as usize).min(MAX_PAGE_SIZE)),
-    }
-}
-
-/// A ListDecisions request as a ledger query (asking one more than the page
-/// to learn whether there is a next page), and the page size.
-pub fn list_filter(
-    req: &pb::ListDecisionsRequest,
-) -> Result<(ListFilter, usize), Vec<FieldViolation>> {
+/// The request id a LookupDecision request asks about, checked as Decide
+/// checks it.
+pub fn lookup_request_id(req: &pb::LookupDecisionRequest) -> Result<String, Vec<FieldViolation>> {
     let mut bad = Vec::new();
-    let outcome = match req.outcome {
-        0 => None,
-        o if outcome_from_pb(o).is_some() => Some(o),
-        o => {
-            bad.push(FieldViolation::new(
-                "outcome",
-                format!("unknown outcome {o}"),
-            ));
-            None
-        }
-    };
-    let mut date = |field: &str, v: &str| -> Option<String> {
-        if v.is_empty() {
-            return None;
-        }
-        match validate::date_text(v) {
-            Ok(d) => Some(dates::format(d)),
-            Err(m) => {
-                bad.push(FieldViolation::new(field, m));
-                None
-            }
-        }
-    };
-    let as_of_from = date("as_of_from", &req.as_of_from);
-    let as_of_until = date("as_of_until", &req.as_of_until);
-    let before_seq = if req.page_token.is_empty() {
-        None
+    request_id(&mut bad, &req.request_id);
+    if bad.is_empty() {
+        Ok(req.request_id.clone())
     } else {
-        let seq = req
-            .page_token
-            .strip_prefix('s')
-            .and_then(|s| s.parse::<i64>().ok());
-        if seq.is_none() {
-            bad.push(FieldViolation::new(
-                "page_token",
-                "not a token from a previous response",
-            ));
-        }
-        seq
-    };
-    let limit = page_size(req.page_size).unwrap_or_else(|v| {
-        bad.push(v);
-        0
-    });
-    if !bad.is_empty() {
-        return Err(bad);
+        Err(bad)
     }
-    let filter = ListFilter {
-        outcome,
-        as_of_from,
-        as_of_until,
-        before_seq,
-        limit: limit + 1,
-    };
-    Ok((filter, limit))
 }
 
 /// The country and date a GetDestinationStatus request asks about.

@@ -8,7 +8,9 @@
 pub mod classification;
 pub mod convert;
 pub mod error;
+pub mod filter;
 pub mod ledger;
+pub mod readback;
 pub mod screening_source;
 pub mod service;
 

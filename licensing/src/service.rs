@@ -18,6 +18,7 @@ use crate::engine::{self, EngineConfig};
 use crate::error::Error;
 use crate::ledger::{Appended, LedgerStore, NewRecord, Record, SubmitError, sha256_hex};
 use crate::policy::PolicySet;
+use crate::readback;
 use crate::screening_source::SharedScreening;
 
 /// The policy set in force; replaced whole on reload.
@@ -98,12 +99,9 @@ impl Licensing {
         }
     }
 
+    /// A record as answered: with its request and derived state ([`readback`]).
     fn decision_from_record(r: &Record) -> Result<pb::Decision, Error> {
-        let mut d = pb::Decision::decode(r.body.decision.as_slice())
-            .map_err(|e| Error::Ledger(e.to_string()))?;
-        d.sequence = r.seq;
-        d.record_hash = r.hash.clone();
-        Ok(d)
+        readback::decision(r).map_err(|e| Error::Ledger(e.0))
     }
 
     fn existing(r: &Record, request_hash: &str) -> Result<pb::Decision, Error> {
@@ -184,6 +182,8 @@ impl Licensing {
             Appended::New(r) => {
                 decision.sequence = r.seq;
                 decision.record_hash = r.hash;
+                // Answered as it is read back; the recorded bytes stay without these.
+                readback::complete(&mut decision, req);
                 self.count_decision(&body);
                 tracing::info!(
                     request_id = %q.request_id,
@@ -233,26 +233,29 @@ impl LicensingService for Licensing {
         }))
     }
 
+    async fn lookup_decision(
+        &self,
+        request: Request<pb::LookupDecisionRequest>,
+    ) -> Result<Response<pb::LookupDecisionResponse>, Status> {
+        let request_id =
+            convert::lookup_request_id(&request.into_inner()).map_err(Error::InvalidArgument)?;
+        let id = request_id.clone();
+        let record = self.blocking(move |l| l.by_request_id(&id)).await?;
+        let record = record
+            .ok_or_else(|| Error::NotFound(format!("decision for request_id `{request_id}`")))?;
+        Ok(Response::new(pb::LookupDecisionResponse {
+            decision: Some(Self::decision_from_record(&record)?),
+        }))
+    }
+
     async fn list_decisions(
         &self,
         request: Request<pb::ListDecisionsRequest>,
     ) -> Result<Response<pb::ListDecisionsResponse>, Status> {
-        let (filter, limit) =
-            convert::list_filter(&request.into_inner()).map_err(Error::InvalidArgument)?;
-        let mut records = self.blocking(move |l| l.list(&filter)).await?;
-        let next_page_token = if records.len() > limit {
-            records.truncate(limit);
-            records
-                .last()
-                .map(|r| format!("s{}", r.seq))
-                .unwrap_or_default()
-        } else {
-            String::new()
-        };
-        let decisions = records
-            .iter()
-            .map(Self::decision_from_record)
-            .collect::<Result<Vec<_>, _>>()?;
+        let query = readback::list_query(&request.into_inner()).map_err(Error::InvalidArgument)?;
+        let (decisions, next_page_token) = self
+            .blocking(move |l| readback::list_page(l, &query))
+            .await?;
         Ok(Response::new(pb::ListDecisionsResponse {
             decisions,
             next_page_token,

@@ -73,7 +73,8 @@ pub enum Appended {
     Existing(Record),
 }
 
-/// Filters of a listing; `before_seq` pages backwards.
+/// Filters of a listing; `before_seq` pages backwards (newest first),
+/// `after` pages in any [`ListOrder`].
 #[derive(Debug, Clone, Default)]
 pub struct ListFilter {
     pub outcome: Option<i32>,
@@ -81,6 +82,93 @@ pub struct ListFilter {
     pub as_of_until: Option<String>,
     pub before_seq: Option<i64>,
     pub limit: usize,
+    pub order: ListOrder,
+    /// Keyset paging: only records after the one with this as_of and
+    /// sequence, in `order`.
+    pub after: Option<(String, i64)>,
+}
+
+/// The order of a listing; ties (same as_of) in sequence order, in the
+/// same direction.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ListOrder {
+    /// Sequence descending (newest recorded first).
+    #[default]
+    NewestFirst,
+    /// Sequence ascending.
+    OldestFirst,
+    /// Shipment date descending.
+    AsOfDesc,
+    /// Shipment date ascending.
+    AsOfAsc,
+}
+
+/// A value bound to a listing's query.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum SqlValue {
+    Int(i32),
+    Big(i64),
+    Text(String),
+}
+
+/// The `SELECT` of a listing and its values, with the store's placeholder
+/// for value `i` (1-based) given by `placeholder`.
+pub(crate) fn list_query(
+    f: &ListFilter,
+    columns: &str,
+    placeholder: impl Fn(usize, &SqlValue) -> String,
+) -> (String, Vec<SqlValue>) {
+    let mut values = Vec::new();
+    let mut conditions = Vec::new();
+    let mut bind = |v: SqlValue| {
+        values.push(v);
+        placeholder(values.len(), values.last().expect("just pushed"))
+    };
+    if let Some(o) = f.outcome {
+        conditions.push(format!("outcome = {}", bind(SqlValue::Int(o))));
+    }
+    if let Some(d) = &f.as_of_from {
+        conditions.push(format!("as_of >= {}", bind(SqlValue::Text(d.clone()))));
+    }
+    if let Some(d) = &f.as_of_until {
+        conditions.push(format!("as_of < {}", bind(SqlValue::Text(d.clone()))));
+    }
+    if let Some(s) = f.before_seq {
+        conditions.push(format!("seq < {}", bind(SqlValue::Big(s))));
+    }
+    if let Some((as_of, seq)) = &f.after {
+        let c = match f.order {
+            ListOrder::NewestFirst => format!("seq < {}", bind(SqlValue::Big(*seq))),
+            ListOrder::OldestFirst => format!("seq > {}", bind(SqlValue::Big(*seq))),
+            ListOrder::AsOfDesc | ListOrder::AsOfAsc => {
+                let a = bind(SqlValue::Text(as_of.clone()));
+                let s = bind(SqlValue::Big(*seq));
+                let cmp = if f.order == ListOrder::AsOfDesc {
+                    '<'
+                } else {
+                    '>'
+                };
+                format!("(as_of {cmp} {a} OR (as_of = {a} AND seq {cmp} {s}))")
+            }
+        };
+        conditions.push(c);
+    }
+    let order = match f.order {
+        ListOrder::NewestFirst => "seq DESC",
+        ListOrder::OldestFirst => "seq ASC",
+        ListOrder::AsOfDesc => "as_of DESC, seq DESC",
+        ListOrder::AsOfAsc => "as_of ASC, seq ASC",
+    };
+    let limit = bind(SqlValue::Big(f.limit as i64));
+    let wheres = if conditions.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", conditions.join(" AND "))
+    };
+    (
+        format!("SELECT {columns} FROM decisions{wheres} ORDER BY {order} LIMIT {limit}"),
+        values,
+    )
 }
 
 /// Result of walking the chain.

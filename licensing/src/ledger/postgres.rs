@@ -8,7 +8,8 @@ use postgres::{Client, NoTls, Row};
 use super::Lookup;
 use super::{
     Appended, BatchWriter, ChainWalk, GroupCommitter, LedgerError, LedgerKey, LedgerStore,
-    ListFilter, NewRecord, Owned, PendingAppend, Record, SubmitError, Verification, chain_batch,
+    ListFilter, NewRecord, Owned, PendingAppend, Record, SqlValue, SubmitError, Verification,
+    chain_batch, list_query,
 };
 
 impl From<postgres::Error> for LedgerError {
@@ -194,25 +195,23 @@ impl LedgerStore for PostgresLedger {
     }
 
     fn list(&self, f: &ListFilter) -> Result<Vec<Record>, LedgerError> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM decisions
-             WHERE ($1::INTEGER IS NULL OR outcome = $1) AND ($2::TEXT IS NULL OR as_of >= $2)
-               AND ($3::TEXT IS NULL OR as_of < $3) AND ($4::BIGINT IS NULL OR seq < $4)
-             ORDER BY seq DESC LIMIT $5"
-        );
-        let f = f.clone();
+        let (sql, values) = list_query(f, COLUMNS, |i, v| match v {
+            SqlValue::Int(_) => format!("${i}::INTEGER"),
+            SqlValue::Big(_) => format!("${i}::BIGINT"),
+            SqlValue::Text(_) => format!("${i}::TEXT"),
+        });
         self.reader.call(move |c| {
-            let limit = f.limit as i64;
-            let rows = c.query(
-                &sql,
-                &[
-                    &f.outcome,
-                    &f.as_of_from,
-                    &f.as_of_until,
-                    &f.before_seq,
-                    &limit,
-                ],
-            )?;
+            let params: Vec<&(dyn postgres::types::ToSql + Sync)> = values
+                .iter()
+                .map(|v| -> &(dyn postgres::types::ToSql + Sync) {
+                    match v {
+                        SqlValue::Int(v) => v,
+                        SqlValue::Big(v) => v,
+                        SqlValue::Text(v) => v,
+                    }
+                })
+                .collect();
+            let rows = c.query(&sql, &params)?;
             rows.iter().map(row_to_record).collect()
         })?
     }

@@ -8,8 +8,19 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{
     Appended, BatchWriter, GroupCommitter, LedgerError, LedgerKey, LedgerStore, ListFilter, Lookup,
-    NewRecord, Owned, PendingAppend, Record, SubmitError, Verification, chain_batch, verify_chain,
+    NewRecord, Owned, PendingAppend, Record, SqlValue, SubmitError, Verification, chain_batch,
+    list_query, verify_chain,
 };
+
+impl rusqlite::ToSql for SqlValue {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        match self {
+            SqlValue::Int(v) => v.to_sql(),
+            SqlValue::Big(v) => v.to_sql(),
+            SqlValue::Text(v) => v.to_sql(),
+        }
+    }
+}
 
 impl From<rusqlite::Error> for LedgerError {
     fn from(e: rusqlite::Error) -> Self {
@@ -289,23 +300,9 @@ impl LedgerStore for SqliteLedger {
 
     fn list(&self, f: &ListFilter) -> Result<Vec<Record>, LedgerError> {
         let conn = self.reader();
-        let sql = format!(
-            "SELECT {COLUMNS} FROM decisions
-             WHERE (?1 IS NULL OR outcome = ?1) AND (?2 IS NULL OR as_of >= ?2) AND (?3 IS NULL OR as_of < ?3)
-               AND (?4 IS NULL OR seq < ?4)
-             ORDER BY seq DESC LIMIT ?5"
-        );
+        let (sql, values) = list_query(f, COLUMNS, |i, _| format!("?{i}"));
         let mut stmt = conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(
-            params![
-                f.outcome,
-                f.as_of_from,
-                f.as_of_until,
-                f.before_seq,
-                f.limit as i64
-            ],
-            row_to_record,
-        )?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(values.iter()), row_to_record)?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 

@@ -417,6 +417,7 @@ async fn undecodable_requests_are_invalid_argument() {
     for method in [
         "Decide",
         "GetDecision",
+        "LookupDecision",
         "ListDecisions",
         "GetDestinationStatus",
         "ScreenParties",

@@ -19,6 +19,7 @@ mod licensing;
 mod metrics;
 mod overload;
 mod postgres;
+mod readback;
 mod reload;
 mod scenarios;
 mod screening_lists;

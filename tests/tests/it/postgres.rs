@@ -302,3 +302,120 @@ async fn a_keyed_postgres_ledger_cut_short_or_rewritten_is_not_served() {
     assert!(err.to_string().contains("broken at record 2"), "{err:#}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// ListDecisions on PostgreSQL: the store narrows by outcome and as_of and
+/// pages by keyset in every order; the rest of the filter is applied over
+/// its pages. The same answers, page by page, as one unfiltered listing
+/// filtered here.
+#[tokio::test]
+async fn list_filters_orders_and_pages_on_postgres() {
+    let Some(url) = std::thread::spawn(|| fresh_database("list"))
+        .join()
+        .unwrap()
+    else {
+        return;
+    };
+    let classifier = bundled_classifier().await;
+    let licensing = start_licensing(exportctl_licensing::Config {
+        classifier_url: classifier.url(),
+        ledger: url,
+        ..Default::default()
+    })
+    .await;
+    let mut client = licensing_client(&licensing).await;
+    let orders = [
+        ("US", "2024-12-03"),
+        ("DE", "2024-01-01"),
+        ("US", "2025-01-10"),
+        ("JP", "2023-09-01"),
+        ("US", "2024-12-03"),
+        ("DE", "2025-02-01"),
+    ];
+    for (i, (destination, as_of)) in orders.iter().enumerate() {
+        client
+            .decide(gallium_nitride_shipment(
+                &format!("pg-l-{i}"),
+                destination,
+                as_of,
+            ))
+            .await
+            .unwrap();
+    }
+    let list = |filter: &str, order_by: &str, page_size: i32| {
+        let (filter, order_by) = (filter.to_string(), order_by.to_string());
+        let mut client = client.clone();
+        async move {
+            let mut seen = Vec::new();
+            let mut token = String::new();
+            loop {
+                let page = client
+                    .list_decisions(pb::ListDecisionsRequest {
+                        filter: filter.clone(),
+                        order_by: order_by.clone(),
+                        page_size,
+                        page_token: token,
+                        ..Default::default()
+                    })
+                    .await
+                    .unwrap()
+                    .into_inner();
+                seen.extend(page.decisions);
+                token = page.next_page_token;
+                if token.is_empty() {
+                    return seen;
+                }
+            }
+        }
+    };
+    let all = list("", "", 0).await;
+    assert_eq!(all.len(), orders.len());
+    let us_outcome = all
+        .iter()
+        .find(|d| d.destination_country == "US")
+        .unwrap()
+        .outcome;
+    let outcome_name = Outcome::try_from(us_outcome).unwrap().as_str_name();
+    let filter = format!(
+        "outcome = {outcome_name} AND as_of >= \"2024-01-01\" AND as_of <= \"2025-01-10\" AND party = \"example rf\" AND destination_country = US"
+    );
+    for order_by in ["", "create_time", "as_of", "as_of desc"] {
+        let mut want: Vec<&pb::Decision> = all
+            .iter()
+            .filter(|d| {
+                d.outcome == us_outcome
+                    && d.destination_country == "US"
+                    && d.as_of.as_str() >= "2024-01-01"
+                    && d.as_of.as_str() <= "2025-01-10"
+            })
+            .collect();
+        match order_by {
+            "create_time" => want.sort_by_key(|d| d.sequence),
+            "as_of" => want.sort_by_key(|d| (d.as_of.clone(), d.sequence)),
+            "as_of desc" => {
+                want.sort_by_key(|d| (d.as_of.clone(), d.sequence));
+                want.reverse();
+            }
+            _ => {}
+        }
+        let want: Vec<&str> = want.iter().map(|d| d.request_id.as_str()).collect();
+        assert_eq!(want.len(), 3, "{all:?}");
+        for page_size in [1, 2, 0] {
+            let got = list(&filter, order_by, page_size).await;
+            let got: Vec<&str> = got.iter().map(|d| d.request_id.as_str()).collect();
+            assert_eq!(got, want, "{order_by} by {page_size}");
+        }
+        // Every decision, by pages of one, in each order.
+        let paged = list("", order_by, 1).await;
+        assert_eq!(paged.len(), orders.len(), "{order_by}");
+    }
+    let found = client
+        .lookup_decision(pb::LookupDecisionRequest {
+            request_id: "pg-l-3".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .decision
+        .unwrap();
+    assert_eq!(found.request.unwrap().destination_country, "JP");
+}
