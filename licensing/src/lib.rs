@@ -8,6 +8,7 @@
 pub mod classification;
 pub mod convert;
 pub mod error;
+pub mod idempotency;
 pub mod ledger;
 pub mod screening_source;
 pub mod service;
