@@ -831,6 +831,17 @@ async fn held_authorizations_and_destination_subdivisions_are_validated() {
     );
 }
 
+/// The decision Decide answers `request` with.
+async fn decided(
+    client: &mut exportctl_proto::licensing::licensing_service_client::LicensingServiceClient<
+        tonic::transport::Channel,
+    >,
+    request: pb::DecideRequest,
+) -> pb::Decision {
+    let response = client.decide(request).await.expect("decided");
+    response.into_inner().decision.expect("a decision")
+}
+
 /// Two lines, two parties, no end use: the order the idempotency tests retry.
 fn two_line_order(request_id: &str, as_of: &str) -> pb::DecideRequest {
     let mut r = euv_resist_to_korea(request_id, as_of);
@@ -864,13 +875,7 @@ async fn a_retry_spelled_differently_is_the_same_request_and_a_different_one_is_
     let licensing = start_licensing(config(classifier.url(), &ledger)).await;
     let mut client = licensing_client(&licensing).await;
     // as_of left empty: resolved to today and recorded with the decision.
-    let first = client
-        .decide(two_line_order("idem-1", ""))
-        .await
-        .unwrap()
-        .into_inner()
-        .decision
-        .unwrap();
+    let first = decided(&mut client, two_line_order("idem-1", "")).await;
     assert_eq!(first.sequence, 1);
     let today = first.as_of.clone();
 
@@ -893,14 +898,9 @@ async fn a_retry_spelled_differently_is_the_same_request_and_a_different_one_is_
         ("defaults spelled out", defaults_spelled_out),
         ("all of them", all_at_once.clone()),
     ] {
-        let again = client
-            .decide(retry)
-            .await
-            .unwrap_or_else(|s| panic!("{what}: {s:?}"))
-            .into_inner()
-            .decision
-            .unwrap();
-        assert_eq!(again, first, "{what}");
+        let again = client.decide(retry).await;
+        let again = again.unwrap_or_else(|s| panic!("{what}: {s:?}"));
+        assert_eq!(again.into_inner().decision.unwrap(), first, "{what}");
     }
     assert_eq!(recorded(&mut client).await, 1);
 
@@ -908,14 +908,7 @@ async fn a_retry_spelled_differently_is_the_same_request_and_a_different_one_is_
     licensing.stop().await;
     let licensing = start_licensing(config(classifier.url(), &ledger)).await;
     let mut client = licensing_client(&licensing).await;
-    let again = client
-        .decide(all_at_once)
-        .await
-        .unwrap()
-        .into_inner()
-        .decision
-        .unwrap();
-    assert_eq!(again, first);
+    assert_eq!(decided(&mut client, all_at_once).await, first);
 
     // A request that really differs: refused, naming exactly what differs,
     // by the retry's own paths (its line 0 is line 20).
@@ -1035,32 +1028,15 @@ async fn health_is_not_serving_while_the_classifier_is_down_and_serving_once_it_
     })
     .await;
     let url = licensing.url();
-    health_becomes(
-        &url,
-        SERVICE,
-        ServingStatus::Serving,
-        Duration::from_secs(5),
-    )
-    .await;
+    let within = Duration::from_secs(5);
+    health_becomes(&url, SERVICE, ServingStatus::Serving, within).await;
     classifier.stop().await;
-    let took = health_becomes(
-        &url,
-        SERVICE,
-        ServingStatus::NotServing,
-        Duration::from_secs(5),
-    )
-    .await;
+    let took = health_becomes(&url, SERVICE, ServingStatus::NotServing, within).await;
     eprintln!("NOT_SERVING {took:?} after the classifier stopped");
     // The server itself still answers: only the service is not serving.
     health_becomes(&url, "", ServingStatus::Serving, Duration::from_secs(1)).await;
     let (_, classifier) = classifier_on(addr).await;
-    let took = health_becomes(
-        &url,
-        SERVICE,
-        ServingStatus::Serving,
-        Duration::from_secs(5),
-    )
-    .await;
+    let took = health_becomes(&url, SERVICE, ServingStatus::Serving, within).await;
     eprintln!("SERVING {took:?} after the classifier came back");
     let mut client = licensing_client(&licensing).await;
     client
