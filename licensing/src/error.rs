@@ -1,7 +1,7 @@
 //! The licensing service's one error enum and its one mapping to `tonic::Status`.
 
 use exportctl_runtime::FieldViolation;
-use exportctl_runtime::errors::{bad_request, with_reason};
+use exportctl_runtime::errors::{bad_request, with_reason, with_violations};
 use tonic::{Code, Status};
 
 /// A policy pack that failed validation, naming the file and rule.
@@ -13,9 +13,17 @@ pub enum Error {
     InvalidArgument(Vec<FieldViolation>),
     #[error("{0} not found")]
     NotFound(String),
-    /// Same request id, different request.
-    #[error("{0}")]
-    AlreadyExists(String),
+    /// Same request id, different request: the fields that differ, by the
+    /// retry's paths ([`crate::idempotency`]).
+    #[error(
+        "request_id `{request_id}` was already used for a different request ({decision}); it differs in {}",
+        named(differs, ", ")
+    )]
+    AlreadyExists {
+        request_id: String,
+        decision: String,
+        differs: Vec<FieldViolation>,
+    },
     /// The classifier could not be reached or failed: nothing was decided.
     #[error("classifier unavailable: {0}")]
     ClassifierUnavailable(String),
@@ -37,6 +45,24 @@ pub enum Error {
     Overloaded(String),
 }
 
+/// Most differing fields an ALREADY_EXISTS names (the status travels in
+/// trailers, whose size is bounded).
+pub const MAX_NAMED: usize = 20;
+
+/// The first [`MAX_NAMED`] fields, joined, and how many more there are.
+fn named(differs: &[FieldViolation], sep: &str) -> String {
+    let mut out = differs
+        .iter()
+        .take(MAX_NAMED)
+        .map(|v| v.field.as_str())
+        .collect::<Vec<_>>()
+        .join(sep);
+    if differs.len() > MAX_NAMED {
+        out.push_str(&format!("{sep}… {} more", differs.len() - MAX_NAMED));
+    }
+    out
+}
+
 impl From<Error> for Status {
     fn from(e: Error) -> Self {
         match e {
@@ -44,7 +70,21 @@ impl From<Error> for Status {
             Error::NotFound(what) => {
                 with_reason(Code::NotFound, "NOT_FOUND", format!("{what} not found"))
             }
-            Error::AlreadyExists(m) => with_reason(Code::AlreadyExists, "REQUEST_ID_REUSED", m),
+            Error::AlreadyExists {
+                ref request_id,
+                ref decision,
+                ref differs,
+            } => with_violations(
+                Code::AlreadyExists,
+                "REQUEST_ID_REUSED",
+                e.to_string(),
+                &differs[..differs.len().min(MAX_NAMED)],
+                &[
+                    ("request_id", request_id),
+                    ("decision", decision),
+                    ("differing_fields", &named(differs, ",")),
+                ],
+            ),
             Error::ClassifierUnavailable(m) => with_reason(
                 Code::Unavailable,
                 "CLASSIFIER_UNAVAILABLE",

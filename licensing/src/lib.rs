@@ -9,6 +9,8 @@ pub mod classification;
 pub mod convert;
 pub mod error;
 pub mod filter;
+pub mod health;
+pub mod idempotency;
 pub mod ledger;
 pub mod readback;
 pub mod screening_source;
@@ -61,6 +63,9 @@ pub struct Config {
     /// Extra CA certificate(s) (PEM) trusted for https list fetches.
     pub screening_ca: Option<PathBuf>,
     pub classifier_timeout: Duration,
+    /// How often the classifier is probed; licensing reports NOT_SERVING
+    /// while it does not answer ([`health`]).
+    pub classifier_health_interval: Duration,
     pub limits: Limits,
     /// How often the policy directory is checked for changes (SIGHUP reloads at once).
     pub reload_interval: Duration,
@@ -140,6 +145,7 @@ impl Default for Config {
             screening_refresh: Duration::from_secs(6 * 3600),
             screening_ca: None,
             classifier_timeout: Duration::from_secs(5),
+            classifier_health_interval: Duration::from_secs(2),
             limits: Limits::default(),
             reload_interval: Duration::from_secs(2),
             metrics_listen: None,
@@ -344,7 +350,7 @@ impl Application {
         let service = Licensing::new(
             policies.clone(),
             screening.clone(),
-            classifier,
+            classifier.clone(),
             ledger,
             config.engine,
             config.classifier_timeout,
@@ -373,6 +379,24 @@ impl Application {
         screening_stats.expose(&registry, screening.clone());
         anchoring.stats().expose(&registry);
         server.companion(anchoring.clone().run(config.ledger_anchor_interval));
+        let classifier_up = Arc::new(health::ClassifierUp::default());
+        {
+            let up = classifier_up.clone();
+            registry.render_with(move |out| up.render(out));
+        }
+        server.companion(
+            health::Monitor {
+                classifier,
+                reporter: server.health_reporter(),
+                service: <LicensingServiceServer<Licensing> as NamedService>::NAME,
+                interval: config
+                    .classifier_health_interval
+                    .max(Duration::from_millis(10)),
+                state: classifier_up,
+                metrics: registry.clone(),
+            }
+            .run(),
+        );
         if !screening_sources.is_empty() {
             server.companion(screening_sources.run());
         }

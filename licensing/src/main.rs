@@ -64,6 +64,13 @@ struct Args {
     /// Longest wait for the classifier per call, milliseconds (the caller's deadline may be shorter).
     #[arg(long, env = "LICENSING_CLASSIFIER_TIMEOUT_MS", default_value_t = 5000)]
     classifier_timeout_ms: u64,
+    /// How often the classifier is probed (grpc.health.v1 Check), milliseconds; licensing reports NOT_SERVING while it does not answer.
+    #[arg(
+        long,
+        env = "LICENSING_CLASSIFIER_HEALTH_INTERVAL_MS",
+        default_value_t = 2000
+    )]
+    classifier_health_interval_ms: u64,
     /// Log format: text or json.
     #[arg(long, env = "LICENSING_LOG_FORMAT", default_value = "text")]
     log_format: LogFormat,
@@ -130,6 +137,7 @@ async fn main() -> anyhow::Result<ExitCode> {
             ..Default::default()
         },
         classifier_timeout: Duration::from_millis(args.classifier_timeout_ms),
+        classifier_health_interval: Duration::from_millis(args.classifier_health_interval_ms),
         metrics_listen: args.metrics_listen,
         tls: match (&args.tls_cert, &args.tls_key) {
             (Some(cert), Some(key)) => Some(exportctl_runtime::tls::ServerTls {

@@ -16,6 +16,7 @@ use crate::classification::Classification;
 use crate::convert;
 use crate::engine::{self, EngineConfig};
 use crate::error::Error;
+use crate::idempotency;
 use crate::ledger::{Appended, LedgerStore, NewRecord, Record, SubmitError, sha256_hex};
 use crate::policy::PolicySet;
 use crate::readback;
@@ -104,12 +105,35 @@ impl Licensing {
         readback::decision(r).map_err(|e| Error::Ledger(e.0))
     }
 
-    fn existing(r: &Record, request_hash: &str) -> Result<pb::Decision, Error> {
+    /// The recorded decision when `req` (resolved to `as_of`) is the same
+    /// request as the one recorded under its id; ALREADY_EXISTS naming the
+    /// fields that differ when it is not. Byte-identical requests are the same
+    /// at once; otherwise both are compared in canonical form
+    /// ([`idempotency`]), the recorded one decoded from the ledger (never
+    /// rewritten) and resolved to the date recorded with it.
+    fn existing(
+        r: &Record,
+        req: &pb::DecideRequest,
+        request_hash: &str,
+        as_of: time::Date,
+    ) -> Result<pb::Decision, Error> {
         if r.request_hash != request_hash {
-            return Err(Error::AlreadyExists(format!(
-                "request_id `{}` was already used for a different request (decision {})",
-                r.body.request_id, r.body.decision_id
-            )));
+            let recorded = pb::DecideRequest::decode(r.body.request.as_slice())
+                .map_err(|e| Error::Ledger(format!("record {}: request: {e}", r.seq)))?;
+            // Left empty in both: the same default the first call resolved.
+            let as_of = if req.as_of.is_empty() && recorded.as_of.is_empty() {
+                r.body.as_of.clone()
+            } else {
+                exportctl_core::dates::format(as_of)
+            };
+            let differs = idempotency::differences(&recorded, &r.body.as_of, req, &as_of);
+            if !differs.is_empty() {
+                return Err(Error::AlreadyExists {
+                    request_id: r.body.request_id.clone(),
+                    decision: format!("decisions/{}", r.body.decision_id),
+                    differs,
+                });
+            }
         }
         Self::decision_from_record(r)
     }
@@ -135,7 +159,7 @@ impl Licensing {
             .await
             .map_err(|e| Error::Ledger(e.0))?;
         if let Some(r) = earlier {
-            return Self::existing(&r, &request_hash);
+            return Self::existing(&r, &req, &request_hash, q.as_of);
         }
 
         let regimes = convert::line_regimes(&q, &req, &policies);
@@ -195,7 +219,7 @@ impl Licensing {
                 );
                 Ok(decision)
             }
-            Appended::Existing(r) => Self::existing(&r, &request_hash),
+            Appended::Existing(r) => Self::existing(&r, &req, &request_hash, q.as_of),
         }
     }
 }

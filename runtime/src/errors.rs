@@ -60,6 +60,28 @@ pub fn with_reason(code: Code, reason: &str, message: impl Into<String>) -> Stat
     Status::with_error_details(code, message, details)
 }
 
+/// A status with an `ErrorInfo` (a stable reason and `metadata`) and a
+/// `BadRequest` naming `violations`: a refusal that names the fields it is
+/// about without the request being malformed (ALREADY_EXISTS, say).
+pub fn with_violations(
+    code: Code,
+    reason: &str,
+    message: impl Into<String>,
+    violations: &[FieldViolation],
+    metadata: &[(&str, &str)],
+) -> Status {
+    let mut details = ErrorDetails::new();
+    for v in violations {
+        details.add_bad_request_violation(v.field.clone(), v.description.clone());
+    }
+    let metadata = metadata
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect::<HashMap<_, _>>();
+    details.set_error_info(reason, ERROR_DOMAIN, metadata);
+    Status::with_error_details(code, message, details)
+}
+
 /// Reads the field violations back out of a status (for clients and tests).
 pub fn field_violations(status: &Status) -> Vec<FieldViolation> {
     status

@@ -187,6 +187,37 @@ pub fn standard_router(
     tls: Option<&crate::tls::ServerTls>,
     connections: Option<Arc<crate::edge::Connections>>,
 ) -> std::io::Result<(MeteredRouter, HealthReporter)> {
+    standard_router_serving(
+        limits,
+        descriptor_sets,
+        None,
+        registry,
+        keys,
+        tls,
+        connections,
+    )
+}
+
+/// The services reflection lists besides the one a server serves: health
+/// checking and reflection itself (v1 and v1alpha; both are served).
+pub const STANDARD_SERVICES: [&str; 3] = [
+    "grpc.health.v1.Health",
+    "grpc.reflection.v1.ServerReflection",
+    "grpc.reflection.v1alpha.ServerReflection",
+];
+
+/// [`standard_router`], its reflection listing only `service` (when given)
+/// and [`STANDARD_SERVICES`], whatever other services the descriptor sets
+/// declare: a port lists what it serves.
+pub fn standard_router_serving(
+    limits: Limits,
+    descriptor_sets: &[&[u8]],
+    service: Option<&str>,
+    registry: Arc<Registry>,
+    keys: ApiKeys,
+    tls: Option<&crate::tls::ServerTls>,
+    connections: Option<Arc<crate::edge::Connections>>,
+) -> std::io::Result<(MeteredRouter, HealthReporter)> {
     let (reporter, health) = tonic_health::server::health_reporter();
     let mut v1 = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -194,6 +225,19 @@ pub fn standard_router(
     let mut v1alpha = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET);
+    if let Some(service) = service {
+        // Each builder adds its own reflection descriptors; the other
+        // version's too, so that every listed service can be described.
+        v1 = v1.register_encoded_file_descriptor_set(
+            tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET,
+        );
+        v1alpha = v1alpha
+            .register_encoded_file_descriptor_set(tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET);
+        for name in std::iter::once(service).chain(STANDARD_SERVICES) {
+            v1 = v1.with_service_name(name);
+            v1alpha = v1alpha.with_service_name(name);
+        }
+    }
     let streaming = crate::shed::StreamingMethods::from_descriptor_sets(descriptor_sets);
     for set in descriptor_sets {
         v1 = v1.register_encoded_file_descriptor_set(set);
@@ -293,6 +337,7 @@ pub struct BoundServer {
     metrics: Option<(tokio::net::TcpListener, Arc<Registry>)>,
     companions: Vec<std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>>,
     drain: std::time::Duration,
+    health: HealthReporter,
 }
 
 /// Where a server listens.
@@ -342,9 +387,10 @@ impl BoundServer {
             let edge = connections.clone();
             registry.render_with(move |out| edge.render(out));
         }
-        let (router, health) = standard_router(
+        let (router, health) = standard_router_serving(
             limits,
             descriptor_sets,
+            Some(service_name),
             registry,
             keys,
             listen.tls.as_ref(),
@@ -366,7 +412,14 @@ impl BoundServer {
             metrics,
             companions: Vec::new(),
             drain: DEFAULT_DRAIN,
+            health,
         })
+    }
+
+    /// The health reporter of this server: a service that depends on
+    /// another can report itself NOT_SERVING while that one is down.
+    pub fn health_reporter(&self) -> HealthReporter {
+        self.health.clone()
     }
 
     pub fn local_addr(&self) -> std::net::SocketAddr {

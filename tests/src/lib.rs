@@ -29,6 +29,15 @@ impl Running {
         }
     }
 
+    /// A handle to a server task the caller spawned, stopped through `stop`.
+    pub fn spawned(addr: SocketAddr, stop: oneshot::Sender<()>, task: JoinHandle<()>) -> Self {
+        Running {
+            addr,
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
     }

@@ -7,12 +7,19 @@ use exportctl_proto::classifier as cpb;
 use exportctl_proto::classifier::classifier_service_client::ClassifierServiceClient;
 use tonic::Status;
 use tonic::transport::{Channel, Endpoint};
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 
 use super::{Call, ClassifierPort};
+
+/// The service the health probe asks about.
+const SERVICE: &str = exportctl_proto::classifier::classifier_service_server::SERVICE_NAME;
 
 #[derive(Debug, Clone)]
 pub struct ClassifierClient {
     inner: ClassifierServiceClient<Channel>,
+    /// grpc.health.v1 on the same connection.
+    health: HealthClient<Channel>,
     /// `Bearer KEY` for a classifier that requires API keys.
     authorization: Option<tonic::metadata::MetadataValue<tonic::metadata::Ascii>>,
 }
@@ -45,11 +52,13 @@ impl ClassifierClient {
                 .map_err(|e| format!("classifier TLS: {e}"))?,
             None => endpoint,
         };
+        // The connector sets TCP no-delay itself (the endpoint's flag is for tonic's own).
+        let channel = endpoint.connect_with_connector_lazy(
+            exportctl_runtime::transport::CoalescingConnector::new(write_coalescing),
+        );
         Ok(Self {
-            // The connector sets TCP no-delay itself (the endpoint's flag is for tonic's own).
-            inner: ClassifierServiceClient::new(endpoint.connect_with_connector_lazy(
-                exportctl_runtime::transport::CoalescingConnector::new(write_coalescing),
-            )),
+            inner: ClassifierServiceClient::new(channel.clone()),
+            health: HealthClient::new(channel),
             authorization,
         })
     }
@@ -130,5 +139,26 @@ impl ClassifierPort for ClassifierClient {
             async move { client.describe_rules(request).await }
         })
         .await
+    }
+
+    /// A grpc.health.v1 Check of the classifier service, on the connection
+    /// the calls use.
+    async fn ping(&self, call: &Call<'_>) -> Result<(), Status> {
+        let answer = once_more(|| {
+            let mut request = tonic::Request::new(HealthCheckRequest {
+                service: SERVICE.to_string(),
+            });
+            self.prepare(&mut request, call);
+            let mut client = self.health.clone();
+            async move { client.check(request).await }
+        })
+        .await?;
+        match ServingStatus::try_from(answer.status) {
+            Ok(ServingStatus::Serving) => Ok(()),
+            status => Err(Status::unavailable(format!(
+                "the classifier reports {}",
+                status.map_or("an unknown status", |s| s.as_str_name())
+            ))),
+        }
     }
 }

@@ -53,6 +53,13 @@ pub trait ClassifierPort: Send + Sync + 'static {
     ) -> Result<cpb::GetEntryResponse, Status>;
 
     async fn describe_rules(&self, call: &Call<'_>) -> Result<cpb::DescribeRulesResponse, Status>;
+
+    /// Whether the classifier answers and serves: `Ok` when it does. The
+    /// licensing service's health follows it ([`crate::health`]). A
+    /// classifier in the same process is always up.
+    async fn ping(&self, _call: &Call<'_>) -> Result<(), Status> {
+        Ok(())
+    }
 }
 
 /// The lines' classifications, index for index, and the classifier's rules digest.
@@ -68,6 +75,18 @@ pub struct Classification {
 impl Classification {
     pub fn new(port: Arc<dyn ClassifierPort>) -> Self {
         Self { port }
+    }
+
+    /// One health probe of the classifier within `timeout`.
+    pub async fn ping(&self, timeout: Duration) -> Result<(), Status> {
+        let call = Call {
+            timeout,
+            trace: None,
+        };
+        match tokio::time::timeout(timeout, self.port.ping(&call)).await {
+            Ok(answer) => answer,
+            Err(_) => Err(Status::deadline_exceeded("no answer in time")),
+        }
     }
 
     /// Classifies every line in the regimes `regimes[i]` names for it (a line

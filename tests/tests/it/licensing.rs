@@ -830,3 +830,272 @@ async fn held_authorizations_and_destination_subdivisions_are_validated() {
         d.lines[0].determinations
     );
 }
+
+/// The decision Decide answers `request` with.
+async fn decided(
+    client: &mut exportctl_proto::licensing::licensing_service_client::LicensingServiceClient<
+        tonic::transport::Channel,
+    >,
+    request: pb::DecideRequest,
+) -> pb::Decision {
+    let response = client.decide(request).await.expect("decided");
+    response.into_inner().decision.expect("a decision")
+}
+
+/// Two lines, two parties, no end use: the order the idempotency tests retry.
+fn two_line_order(request_id: &str, as_of: &str) -> pb::DecideRequest {
+    let mut r = euv_resist_to_korea(request_id, as_of);
+    r.end_use = None;
+    let mut second = r.lines[0].clone();
+    second.line_id = "20".into();
+    second.quantity = 5.0;
+    r.lines.push(second);
+    r.parties = vec![
+        pb::Party {
+            role: "consignee".into(),
+            name: "Hanmi Logistics".into(),
+            country: "KR".into(),
+            ..Default::default()
+        },
+        pb::Party {
+            role: "forwarder".into(),
+            name: "Nippon Express".into(),
+            country: "JP".into(),
+            ..Default::default()
+        },
+    ];
+    r
+}
+
+#[tokio::test]
+async fn a_retry_spelled_differently_is_the_same_request_and_a_different_one_is_named_field_by_field()
+ {
+    let classifier = bundled_classifier().await;
+    let ledger = temp_ledger("idem-canonical");
+    let licensing = start_licensing(config(classifier.url(), &ledger)).await;
+    let mut client = licensing_client(&licensing).await;
+    // as_of left empty: resolved to today and recorded with the decision.
+    let first = decided(&mut client, two_line_order("idem-1", "")).await;
+    assert_eq!(first.sequence, 1);
+    let today = first.as_of.clone();
+
+    let dated = two_line_order("idem-1", &today);
+    let mut lines_reordered = two_line_order("idem-1", "");
+    lines_reordered.lines.reverse();
+    let mut parties_reordered = two_line_order("idem-1", "");
+    parties_reordered.parties.reverse();
+    let mut defaults_spelled_out = two_line_order("idem-1", "");
+    defaults_spelled_out.end_use = Some(pb::EndUse::default());
+    defaults_spelled_out.end_user.as_mut().unwrap().role = "end_user".into();
+    let mut all_at_once = two_line_order("idem-1", &today);
+    all_at_once.lines.reverse();
+    all_at_once.parties.reverse();
+    all_at_once.end_use = Some(pb::EndUse::default());
+    for (what, retry) in [
+        ("as_of spelled out", dated),
+        ("lines reordered", lines_reordered),
+        ("parties reordered", parties_reordered),
+        ("defaults spelled out", defaults_spelled_out),
+        ("all of them", all_at_once.clone()),
+    ] {
+        let again = client.decide(retry).await;
+        let again = again.unwrap_or_else(|s| panic!("{what}: {s:?}"));
+        assert_eq!(again.into_inner().decision.unwrap(), first, "{what}");
+    }
+    assert_eq!(recorded(&mut client).await, 1);
+
+    // A restarted service compares with the request stored in the ledger.
+    licensing.stop().await;
+    let licensing = start_licensing(config(classifier.url(), &ledger)).await;
+    let mut client = licensing_client(&licensing).await;
+    assert_eq!(decided(&mut client, all_at_once).await, first);
+
+    // A request that really differs: refused, naming exactly what differs,
+    // by the retry's own paths (its line 0 is line 20).
+    let mut different = two_line_order("idem-1", "");
+    different.lines.reverse();
+    different.lines[0].quantity = 7.0;
+    different.destination_country = "TW".into();
+    let status = client.decide(different).await.unwrap_err();
+    assert_eq!(status.code(), Code::AlreadyExists, "{status:?}");
+    assert_eq!(
+        violated_fields(&status),
+        ["destination_country", "lines[0].quantity"]
+    );
+    let v = field_violations(&status);
+    assert_eq!(v[1].description, "5 in the recorded request, 7 now");
+    assert!(
+        status
+            .message()
+            .contains("it differs in destination_country, lines[0].quantity"),
+        "{}",
+        status.message()
+    );
+    assert!(
+        status.message().contains(&first.name),
+        "{}",
+        status.message()
+    );
+    // Another date is another request.
+    let status = client
+        .decide(two_line_order("idem-1", "2024-01-02"))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::AlreadyExists);
+    assert_eq!(violated_fields(&status), ["as_of"]);
+    assert_eq!(recorded(&mut client).await, 1);
+}
+
+/// A classifier on `addr` (port 0 = any); the port may take a moment to be free again.
+async fn classifier_on(
+    addr: std::net::SocketAddr,
+) -> (std::net::SocketAddr, exportctl_tests::Running) {
+    for attempt in 1.. {
+        match exportctl_classifier::Application::build(exportctl_classifier::Config {
+            listen: addr,
+            drain: Duration::from_secs(1),
+            ..Default::default()
+        })
+        .await
+        {
+            Ok(app) => {
+                let addr = app.local_addr();
+                let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+                let task = tokio::spawn(async move {
+                    app.run_until(async {
+                        let _ = stopped.await;
+                    })
+                    .await
+                    .expect("classifier runs");
+                });
+                return (addr, exportctl_tests::Running::spawned(addr, stop, task));
+            }
+            Err(e) if attempt < 50 => {
+                eprintln!("classifier cannot bind {addr} yet: {e:#}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("classifier cannot bind {addr}: {e:#}"),
+        }
+    }
+    unreachable!()
+}
+
+/// The grpc.health.v1 status of `service` on `url`, polled until it is
+/// `want` (or `within` has passed); the time it took.
+async fn health_becomes(
+    url: &str,
+    service: &str,
+    want: tonic_health::pb::health_check_response::ServingStatus,
+    within: Duration,
+) -> Duration {
+    use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
+    let channel = tonic::transport::Endpoint::from_shared(url.to_string())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut health = HealthClient::new(channel);
+    let started = std::time::Instant::now();
+    loop {
+        let got = health
+            .check(HealthCheckRequest {
+                service: service.into(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .status;
+        if got == want as i32 {
+            return started.elapsed();
+        }
+        assert!(
+            started.elapsed() < within,
+            "{service} still {got} after {within:?}, not {want:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn health_is_not_serving_while_the_classifier_is_down_and_serving_once_it_is_back() {
+    use tonic_health::pb::health_check_response::ServingStatus;
+    const SERVICE: &str = "exportctl.licensing.v1.LicensingService";
+    let (addr, classifier) = classifier_on("127.0.0.1:0".parse().unwrap()).await;
+    let ledger = temp_ledger("health-follows-classifier");
+    let licensing = start_licensing(exportctl_licensing::Config {
+        classifier_health_interval: Duration::from_millis(200),
+        ..config(format!("http://{addr}"), &ledger)
+    })
+    .await;
+    let url = licensing.url();
+    let within = Duration::from_secs(5);
+    health_becomes(&url, SERVICE, ServingStatus::Serving, within).await;
+    classifier.stop().await;
+    let took = health_becomes(&url, SERVICE, ServingStatus::NotServing, within).await;
+    eprintln!("NOT_SERVING {took:?} after the classifier stopped");
+    // The server itself still answers: only the service is not serving.
+    health_becomes(&url, "", ServingStatus::Serving, Duration::from_secs(1)).await;
+    let (_, classifier) = classifier_on(addr).await;
+    let took = health_becomes(&url, SERVICE, ServingStatus::Serving, within).await;
+    eprintln!("SERVING {took:?} after the classifier came back");
+    let mut client = licensing_client(&licensing).await;
+    client
+        .decide(euv_resist_to_korea("health-1", "2023-07-22"))
+        .await
+        .unwrap();
+    classifier.stop().await;
+}
+
+/// The services reflection (v1) lists on `url`.
+async fn reflected_services(url: &str) -> Vec<String> {
+    use tonic_reflection::pb::v1::ServerReflectionRequest;
+    use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+    use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+    use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+    let channel = tonic::transport::Endpoint::from_shared(url.to_string())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut client = ServerReflectionClient::new(channel);
+    let request = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    };
+    let mut answers = client
+        .server_reflection_info(tokio_stream::iter([request]))
+        .await
+        .unwrap()
+        .into_inner();
+    let answer = answers.message().await.unwrap().expect("an answer");
+    let Some(MessageResponse::ListServicesResponse(list)) = answer.message_response else {
+        panic!("not a service list: {answer:?}");
+    };
+    let mut names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn reflection_lists_only_the_services_of_each_port() {
+    let (classifier, licensing, _ledger) = start_pair("reflection-per-port").await;
+    let standard = [
+        "grpc.health.v1.Health",
+        "grpc.reflection.v1.ServerReflection",
+        "grpc.reflection.v1alpha.ServerReflection",
+    ];
+    let with = |service: &str| {
+        let mut all: Vec<String> = standard.iter().map(|s| s.to_string()).collect();
+        all.push(service.to_string());
+        all.sort();
+        all
+    };
+    assert_eq!(
+        reflected_services(&classifier.url()).await,
+        with("exportctl.classifier.v1.ClassifierService")
+    );
+    assert_eq!(
+        reflected_services(&licensing.url()).await,
+        with("exportctl.licensing.v1.LicensingService")
+    );
+}
