@@ -32,6 +32,8 @@ use crate::policy::Outcome;
 /// Most comparisons in one filter, and longest filter text.
 pub const MAX_TERMS: usize = 32;
 pub const MAX_LEN: usize = 2048;
+/// Deepest nesting of parentheses (the parser recurses per level).
+pub const MAX_DEPTH: usize = 8;
 
 /// What is wrong with a filter: a message naming the offending token.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -254,6 +256,7 @@ struct Parser {
     toks: Vec<Tok>,
     at: usize,
     terms: usize,
+    depth: usize,
 }
 
 impl Parser {
@@ -310,7 +313,12 @@ impl Parser {
     fn primary(&mut self) -> Result<Expr, FilterError> {
         match self.next() {
             Some(Tok::Open) => {
+                self.depth += 1;
+                if self.depth > MAX_DEPTH {
+                    return err(format!("parentheses nested more than {MAX_DEPTH} deep"));
+                }
                 let inner = self.and()?;
+                self.depth -= 1;
                 match self.next() {
                     Some(Tok::Close) => Ok(inner),
                     Some(t) => err(format!("expected `)`, found `{}`", t.text())),
@@ -457,6 +465,7 @@ impl Filter {
             toks,
             at: 0,
             terms: 0,
+            depth: 0,
         };
         let expr = p.and()?;
         match p.next() {
@@ -736,6 +745,23 @@ mod tests {
             let e = error(f);
             assert!(e.contains(token), "{f}: {e}");
         }
+        let deep = format!(
+            "{}outcome = PROHIBITED{}",
+            "(".repeat(1000),
+            ")".repeat(1000)
+        );
+        assert!(
+            Filter::parse(&deep)
+                .unwrap_err()
+                .0
+                .contains("nested more than")
+        );
+        let ok = format!(
+            "{}outcome = PROHIBITED{}",
+            "(".repeat(MAX_DEPTH),
+            ")".repeat(MAX_DEPTH)
+        );
+        assert!(Filter::parse(&ok).is_ok());
         let long = vec!["outcome = PROHIBITED"; MAX_TERMS + 1].join(" OR ");
         assert!(error(&long).contains("comparisons"));
     }

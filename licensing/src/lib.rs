@@ -259,7 +259,7 @@ async fn open_checked(
         let empty = ledger::ChainWalk::default().finish();
         if let Err(Error::LedgerRefused(r)) =
             anchor::check(&empty, anchor, key.as_ref(), |_| Ok(None))
-            && r.reset_hash.as_deref() != accept
+            && (accept.is_none() || r.reset_hash.as_deref() != accept)
         {
             let e = anchor::waive(Err(Error::LedgerRefused(r)), accept).err();
             anyhow::bail!(

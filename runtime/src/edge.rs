@@ -245,7 +245,12 @@ impl Connections {
         let mut headroom = false;
         if open.len() >= self.max {
             let above = open.values().filter(|c| c.headroom).count();
-            if open.len() - above >= self.max && !Self::evict_idlest(&mut open) {
+            let evicted = open.len() - above >= self.max
+                && Self::evict_idlest(&mut open, ms_since(self.epoch));
+            if evicted {
+                self.stats.evicted.fetch_add(1, Ordering::Relaxed);
+            }
+            if open.len() - above >= self.max && !evicted {
                 if above >= HEALTH_HEADROOM {
                     self.stats.refused.fetch_add(1, Ordering::Relaxed);
                     return None;
@@ -260,11 +265,18 @@ impl Connections {
     }
 
     /// Closes the open connection idle longest, if one (within the cap) has
-    /// no call in flight.
-    fn evict_idlest(open: &mut HashMap<SocketAddr, Arc<Connection>>) -> bool {
+    /// no call in flight and has read nothing within [`ARRIVAL_GRACE`] (a call
+    /// may be on its way).
+    fn evict_idlest(open: &mut HashMap<SocketAddr, Arc<Connection>>, now_ms: u64) -> bool {
+        let grace = ARRIVAL_GRACE.as_millis() as u64;
         let victim = open
             .iter()
-            .filter(|(_, c)| c.calls() == 0 && !c.headroom)
+            .filter(|(_, c)| {
+                c.calls() == 0
+                    && !c.headroom
+                    && (!c.seen_bytes.load(Ordering::Relaxed)
+                        || c.last_read_ms.load(Ordering::Relaxed) + grace <= now_ms)
+            })
             .min_by_key(|(_, c)| c.eviction_key())
             .map(|(peer, _)| *peer);
         match victim.and_then(|peer| open.remove(&peer)) {
@@ -277,7 +289,7 @@ impl Connections {
     }
 
     fn evict_one(&self) {
-        if Self::evict_idlest(&mut self.lock()) {
+        if Self::evict_idlest(&mut self.lock(), ms_since(self.epoch)) {
             self.stats.evicted.fetch_add(1, Ordering::Relaxed);
         }
     }
@@ -622,15 +634,18 @@ mod tests {
 
     #[test]
     fn at_the_cap_the_idlest_connection_makes_room_and_a_busy_server_refuses() {
-        let edge = Connections::new(2, Duration::from_secs(10), Duration::from_secs(30));
+        let mut edge = Connections::new(2, Duration::from_secs(10), Duration::from_secs(30));
+        // Ten seconds into the server's life, so that reads at 0 ms are past the arrival grace.
+        edge.epoch -= Duration::from_secs(10);
         let a: SocketAddr = "127.0.0.1:1001".parse().unwrap();
         let b: SocketAddr = "127.0.0.1:1002".parse().unwrap();
         let c: SocketAddr = "127.0.0.1:1003".parse().unwrap();
         let d: SocketAddr = "127.0.0.1:1004".parse().unwrap();
         let first = edge.admit(a).unwrap();
         let second = edge.admit(b).unwrap();
-        // `second` has spoken and has a call in flight; `first` never spoke.
+        // `second` has spoken (long ago) and has a call in flight; `first` never spoke.
         second.seen_bytes.store(true, Ordering::Relaxed);
+        second.last_read_ms.store(0, Ordering::Relaxed);
         let (busy, _) = second.call_started(false);
         let third = edge.admit(c).expect("the idle connection makes room");
         assert!(
@@ -654,8 +669,17 @@ mod tests {
         }
         assert!(edge.admit(d).is_none());
         assert_eq!(edge.stats.refused.load(Ordering::Relaxed), 1);
-        // A call ending makes its connection evictable again.
+        // A call ending makes its connection evictable again, once its last
+        // read is older than the arrival grace.
         drop(busy);
+        second
+            .last_read_ms
+            .store(ms_since(edge.epoch), Ordering::Relaxed);
+        assert!(
+            edge.admit(d).is_none(),
+            "a connection that has just read may have a call on its way: not evicted"
+        );
+        second.last_read_ms.store(0, Ordering::Relaxed);
         let e = edge.admit(d).unwrap();
         assert!(!e.is_headroom());
         assert!(second.closing.load(Ordering::Relaxed));

@@ -76,6 +76,10 @@ pub struct Limits {
     pub write_coalescing: bool,
 }
 
+/// Longest timeout a limit flag accepts, seconds (one day): larger values
+/// would overflow the timers' arithmetic.
+pub const MAX_TIMEOUT_SECS: u64 = 86_400;
+
 /// Default bound on calls in flight per server.
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 256;
 
@@ -157,17 +161,18 @@ macro_rules! limit_args {
             /// The limits these flags set (the rest at their defaults).
             pub fn limits(&self) -> $crate::server::Limits {
                 use std::time::Duration;
+                use $crate::server::MAX_TIMEOUT_SECS;
                 $crate::server::Limits {
                     max_in_flight: self.max_in_flight,
                     max_streams: self.max_streams,
                     max_streams_per_connection: self.max_streams_per_connection.max(1),
-                    stream_idle_timeout: Duration::from_secs(self.stream_idle_timeout.max(1)),
+                    stream_idle_timeout: Duration::from_secs(self.stream_idle_timeout.clamp(1, MAX_TIMEOUT_SECS)),
                     max_concurrent_streams: self.max_concurrent_streams.max(1),
                     max_connections: self.max_connections.max(1),
-                    handshake_timeout: Duration::from_secs(self.handshake_timeout.max(1)),
-                    idle_timeout: Duration::from_secs(self.idle_timeout.max(1)),
-                    keepalive_interval: Duration::from_secs(self.keepalive_interval.max(1)),
-                    keepalive_timeout: Duration::from_secs(self.keepalive_timeout.max(1)),
+                    handshake_timeout: Duration::from_secs(self.handshake_timeout.clamp(1, MAX_TIMEOUT_SECS)),
+                    idle_timeout: Duration::from_secs(self.idle_timeout.clamp(1, MAX_TIMEOUT_SECS)),
+                    keepalive_interval: Duration::from_secs(self.keepalive_interval.clamp(1, MAX_TIMEOUT_SECS)),
+                    keepalive_timeout: Duration::from_secs(self.keepalive_timeout.clamp(1, MAX_TIMEOUT_SECS)),
                     write_coalescing: !self.no_write_coalescing,
                     ..Default::default()
                 }

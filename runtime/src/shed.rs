@@ -197,7 +197,8 @@ where
 
     fn call(&mut self, req: http::Request<ReqBody>) -> Self::Future {
         let path = req.uri().path();
-        let health = path.starts_with("/grpc.health.");
+        // Only Check is exempt: a health Watch never ends, so it is a stream like any other.
+        let health = path == crate::edge::HEALTH_CHECK;
         let stream = !health && self.layer.streaming.contains(path);
         let mut slots = CallSlots::default();
         if let Err(message) = self.layer.admit(&req, health, stream, &mut slots) {

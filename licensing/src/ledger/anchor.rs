@@ -454,7 +454,11 @@ impl Anchoring {
             return Ok(());
         };
         let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
-        if last.as_ref() == Some(&(sequence, head_hash.clone())) {
+        // Unchanged, or read before a later tick wrote a newer head: an anchor never goes back.
+        if last
+            .as_ref()
+            .is_some_and(|(seq, hash)| *seq > sequence || (*seq == sequence && *hash == head_hash))
+        {
             return Ok(());
         }
         let ledger_id = match sequence {
