@@ -413,6 +413,8 @@ pub struct Anchoring {
     key: Option<LedgerKey>,
     /// The head the anchor file holds.
     last: Mutex<Option<(i64, String)>>,
+    /// Highest sequence this process has anchored (-1: none yet).
+    written: std::sync::atomic::AtomicI64,
     stats: Arc<AnchorStats>,
 }
 
@@ -436,6 +438,7 @@ impl Anchoring {
             file,
             key,
             last: Mutex::new(current.map(|a| (a.sequence, a.head_hash.clone()))),
+            written: std::sync::atomic::AtomicI64::new(-1),
             stats,
         }
     }
@@ -454,10 +457,10 @@ impl Anchoring {
             return Ok(());
         };
         let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
-        // Unchanged, or read before a later tick wrote a newer head: an anchor never goes back.
-        if last
-            .as_ref()
-            .is_some_and(|(seq, hash)| *seq > sequence || (*seq == sequence && *hash == head_hash))
+        // Unchanged, or read before a later tick of this process wrote a
+        // newer head (ticks can overlap at shutdown): never write it back.
+        if last.as_ref() == Some(&(sequence, head_hash.clone()))
+            || sequence < self.written.load(Ordering::Relaxed)
         {
             return Ok(());
         }
@@ -495,6 +498,7 @@ impl Anchoring {
         self.stats
             .anchor_unix
             .store(now.unix_timestamp(), Ordering::Relaxed);
+        self.written.fetch_max(sequence, Ordering::Relaxed);
         *last = Some((sequence, head_hash));
         Ok(())
     }
