@@ -19,7 +19,6 @@
 //! fields, their operators and values are documented on
 //! `ListDecisionsRequest.filter` in the proto.
 
-use std::cmp::Ordering;
 use std::fmt;
 
 use exportctl_proto::licensing as pb;
@@ -107,39 +106,8 @@ impl Field {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Op {
-    Eq,
-    Ne,
-    Lt,
-    Le,
-    Gt,
-    Ge,
-}
-
-impl Op {
-    fn symbol(self) -> &'static str {
-        match self {
-            Op::Eq => "=",
-            Op::Ne => "!=",
-            Op::Lt => "<",
-            Op::Le => "<=",
-            Op::Gt => ">",
-            Op::Ge => ">=",
-        }
-    }
-
-    fn holds(self, o: Ordering) -> bool {
-        match self {
-            Op::Eq => o.is_eq(),
-            Op::Ne => o.is_ne(),
-            Op::Lt => o.is_lt(),
-            Op::Le => o.is_le(),
-            Op::Gt => o.is_gt(),
-            Op::Ge => o.is_ge(),
-        }
-    }
-}
+/// The comparison operators: the rule packs' criteria language has the same six.
+pub use exportctl_core::classify::criteria::CmpOp as Op;
 
 /// A comparison's value, already checked against its field.
 #[derive(Debug, Clone, PartialEq)]
@@ -566,13 +534,13 @@ fn eval(e: &Expr, d: &pb::Decision) -> bool {
 
 fn compare(c: &Comparison, d: &pb::Decision) -> bool {
     let text = |have: &str| match &c.value {
-        Value::Text(want) => c.op.holds(have.cmp(want.as_str())),
+        Value::Text(want) => c.op.holds_for(have.cmp(want.as_str())),
         _ => false,
     };
     match (c.field, &c.value) {
-        (Field::State, Value::State(s)) => c.op.holds((d.state).cmp(&(*s as i32))),
+        (Field::State, Value::State(s)) => c.op.holds_for((d.state).cmp(&(*s as i32))),
         (Field::Outcome, Value::Outcome(want)) => {
-            convert::outcome_from_pb(d.outcome).is_some_and(|o| c.op.holds(o.cmp(want)))
+            convert::outcome_from_pb(d.outcome).is_some_and(|o| c.op.holds_for(o.cmp(want)))
         }
         (Field::LineOutcome, Value::Outcome(want)) => {
             let mut lines = d
@@ -582,7 +550,7 @@ fn compare(c: &Comparison, d: &pb::Decision) -> bool {
             if c.op == Op::Ne {
                 lines.all(|o| o != *want)
             } else {
-                lines.any(|o| c.op.holds(o.cmp(want)))
+                lines.any(|o| c.op.holds_for(o.cmp(want)))
             }
         }
         (Field::ExportCountry, _) => text(&d.export_country.to_ascii_uppercase()),
@@ -594,10 +562,10 @@ fn compare(c: &Comparison, d: &pb::Decision) -> bool {
             if c.op == Op::Ne { !any } else { any }
         }
         (Field::AsOf, Value::Date(want)) => {
-            date(&d.as_of).is_some_and(|have| c.op.holds(have.cmp(want)))
+            date(&d.as_of).is_some_and(|have| c.op.holds_for(have.cmp(want)))
         }
         (Field::CreateTime, Value::Time(want)) => OffsetDateTime::parse(&d.created_at, &Rfc3339)
-            .is_ok_and(|have| c.op.holds(have.cmp(want))),
+            .is_ok_and(|have| c.op.holds_for(have.cmp(want))),
         _ => false,
     }
 }

@@ -20,36 +20,15 @@ fn foreign(path: &str) -> bool {
     path.starts_with("/grpc.health.") || path.starts_with("/grpc.reflection.")
 }
 
-/// Rewrites `grpc-status: 13` to 3 when the message is a decode error.
+/// Rewrites `grpc-status: 13` to 3 when the message (read by tonic, which
+/// undoes its percent-encoding) is a decode error.
 fn rewrite(map: &mut http::HeaderMap) {
-    let internal = map
-        .get("grpc-status")
-        .is_some_and(|v| v.as_bytes() == b"13");
-    let decode = map.get("grpc-message").is_some_and(|v| {
-        // grpc-message is percent-encoded: spaces stay as they are in tonic's encoding.
-        percent_decoded(v.as_bytes()).starts_with(DECODE_ERROR)
+    let decode_error = tonic::Status::from_header_map(map).is_some_and(|s| {
+        s.code() == tonic::Code::Internal && s.message().starts_with(DECODE_ERROR)
     });
-    if internal && decode {
+    if decode_error {
         map.insert("grpc-status", http::HeaderValue::from_static("3"));
     }
-}
-
-fn percent_decoded(raw: &[u8]) -> String {
-    let mut out = Vec::with_capacity(raw.len());
-    let mut i = 0;
-    while i < raw.len() {
-        if raw[i] == b'%'
-            && i + 2 < raw.len()
-            && let Ok(b) = u8::from_str_radix(&String::from_utf8_lossy(&raw[i + 1..i + 3]), 16)
-        {
-            out.push(b);
-            i += 3;
-            continue;
-        }
-        out.push(raw[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Tower layer applying the rewrite to health and reflection calls.

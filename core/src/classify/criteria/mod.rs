@@ -41,7 +41,8 @@ pub enum CmpOp {
 }
 
 impl CmpOp {
-    fn symbol(self) -> &'static str {
+    /// How the operator is written.
+    pub fn symbol(self) -> &'static str {
         match self {
             CmpOp::Eq => "=",
             CmpOp::Ne => "!=",
@@ -49,6 +50,18 @@ impl CmpOp {
             CmpOp::Le => "<=",
             CmpOp::Gt => ">",
             CmpOp::Ge => ">=",
+        }
+    }
+
+    /// Whether the operator holds for an ordering of the left side against the right.
+    pub fn holds_for(self, o: std::cmp::Ordering) -> bool {
+        match self {
+            CmpOp::Eq => o.is_eq(),
+            CmpOp::Ne => o.is_ne(),
+            CmpOp::Lt => o.is_lt(),
+            CmpOp::Le => o.is_le(),
+            CmpOp::Gt => o.is_gt(),
+            CmpOp::Ge => o.is_ge(),
         }
     }
 
